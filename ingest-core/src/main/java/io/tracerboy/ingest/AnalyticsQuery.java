@@ -1,0 +1,122 @@
+package io.tracerboy.ingest;
+
+import java.time.Instant;
+
+/**
+ * Parses and validates the query strings of {@code POST /analytics} and {@code GET /analytics}. Runs on Undertow IO
+ * threads: no I/O, no locks. Every refusal is an {@link InvalidRequestException} whose message names the parameter and
+ * the value it found.
+ */
+public final class AnalyticsQuery {
+    /** Longest accepted user id, in UTF-8 bytes. */
+    public static final int MAX_USER_BYTES = 256;
+    /**
+     * Earliest accepted timestamp, 1973-03-03T09:46:40Z. Anything earlier is far more likely a timestamp in seconds (a
+     * seconds value of today, read as milliseconds, falls in January 1970) than a real event from before 1973.
+     */
+    public static final long MIN_TIMESTAMP_MS = 100_000_000_000L;
+    /** Latest accepted timestamp, 9999-12-31T23:59:59.999Z. */
+    public static final long MAX_TIMESTAMP_MS = 253_402_300_799_999L;
+    public static final long HOUR_MS = 3_600_000L;
+
+    private static final String[] POST_NAMES = {"timestamp", "user", "event"};
+    private static final String[] GET_NAMES = {"timestamp"};
+
+    private AnalyticsQuery() {
+    }
+
+    /** Validates a POST query; a missing {@code timestamp} takes {@code nowMs}, the server's receive time. */
+    public static TrackedEvent parseEvent(String rawQuery, long nowMs) {
+        String[] values = new String[3];
+        QueryString.decode(rawQuery, POST_NAMES, values);
+        long timestampMs = values[0] == null ? nowMs : parseTimestamp(values[0]);
+        String user = validUser(values[1]);
+        String event = values[2];
+        EventKind kind = event == null ? null : EventKind.fromWireName(event);
+        if (kind == null) {
+            throw new InvalidRequestException("event: expected click or impression, found " + found(event));
+        }
+        return new TrackedEvent(timestampMs, user, kind);
+    }
+
+    /** Validates a GET query and answers the start of the UTC hour it asks for (the current hour when absent). */
+    public static long parseHourStartMs(String rawQuery, long nowMs) {
+        String[] values = new String[1];
+        QueryString.decode(rawQuery, GET_NAMES, values);
+        long timestampMs = values[0] == null ? nowMs : parseTimestamp(values[0]);
+        return hourStartMs(timestampMs);
+    }
+
+    /** The start of the UTC hour holding the instant. */
+    public static long hourStartMs(long timestampMs) {
+        return Math.floorDiv(timestampMs, HOUR_MS) * HOUR_MS;
+    }
+
+    static long parseTimestamp(String text) {
+        int length = text.length();
+        boolean digits = length > 0;
+        for (int i = 0; i < length && digits; i++) {
+            char c = text.charAt(i);
+            digits = c >= '0' && c <= '9';
+        }
+        if (!digits) {
+            throw new InvalidRequestException("timestamp: expected a whole, non-negative number of milliseconds since "
+                    + "the epoch, found " + found(text));
+        }
+        if (length > 15) {
+            throw tooLate(text);
+        }
+        long value = Long.parseLong(text);
+        if (value > MAX_TIMESTAMP_MS) {
+            throw tooLate(text);
+        }
+        if (value < MIN_TIMESTAMP_MS) {
+            if (value >= MIN_TIMESTAMP_MS / 1000) {
+                throw new InvalidRequestException("timestamp: expected milliseconds since the epoch, found " + found(text)
+                        + ", which looks like seconds (" + Instant.ofEpochSecond(value) + "); multiply it by 1000");
+            }
+            throw new InvalidRequestException("timestamp: expected milliseconds since the epoch from " + MIN_TIMESTAMP_MS
+                    + " (" + Instant.ofEpochMilli(MIN_TIMESTAMP_MS) + "), found " + found(text));
+        }
+        return value;
+    }
+
+    private static InvalidRequestException tooLate(String text) {
+        return new InvalidRequestException("timestamp: expected milliseconds since the epoch up to " + MAX_TIMESTAMP_MS
+                + " (" + Instant.ofEpochMilli(MAX_TIMESTAMP_MS) + "), found " + found(text));
+    }
+
+    static String validUser(String user) {
+        if (user == null || user.isEmpty()) {
+            throw new InvalidRequestException("user: expected a user id of 1 to " + MAX_USER_BYTES + " bytes, found "
+                    + found(user));
+        }
+        int bytes = 0;
+        int length = user.length();
+        for (int i = 0; i < length; i++) {
+            char c = user.charAt(i);
+            if (c == '\0') {
+                throw new InvalidRequestException("user: expected no NUL character (%00), found " + found(user));
+            }
+            if (c < 0x80) {
+                bytes += 1;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c)) {
+                bytes += 4;
+                i++;
+            } else {
+                bytes += 3;
+            }
+        }
+        if (bytes > MAX_USER_BYTES) {
+            throw new InvalidRequestException("user: expected a user id of 1 to " + MAX_USER_BYTES + " bytes, found "
+                    + bytes + " bytes: " + found(user));
+        }
+        return user;
+    }
+
+    private static String found(String value) {
+        return value == null ? "nothing" : "'" + Messages.shown(value) + "'";
+    }
+}

@@ -1,0 +1,244 @@
+package io.tracerboy.ingest;
+
+import com.lmax.disruptor.EventPoller;
+import com.lmax.disruptor.EventPoller.PollState;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single consumer of the {@link EventRing}: copies events into an {@link EventBatch}, asks the {@link BatchPolicy}
+ * when to flush, and writes each batch through the {@link BatchSink}. Transient failures are retried with
+ * {@link RetryBackoff} while the ring absorbs new events; a batch the database refuses is split in halves until the
+ * offending events are found and dead-lettered. Runs on its own thread, {@code tracerboy-writer}.
+ */
+public final class BatchingConsumer implements Runnable {
+    /** How the consumer waits between retries; tests pass one that records instead of sleeping. */
+    @FunctionalInterface
+    public interface Sleeper {
+        void sleepMs(long delayMs) throws InterruptedException;
+    }
+
+    /** What one {@link #step} did. */
+    enum Step {
+        BUSY, GATING, IDLE, DONE
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(BatchingConsumer.class);
+    private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    private final EventRing ring;
+    private final BatchPolicy policy;
+    private final BatchSink sink;
+    private final RetryBackoff backoff;
+    private final LongSupplier nanoClock;
+    private final Sleeper sleeper;
+    private final PipelineStats stats;
+    private final EventBatch batch;
+    private final EventPoller<EventSlot> poller;
+    private final EventPoller.Handler<EventSlot> copyIntoBatch;
+    private final Thread thread;
+    private volatile boolean stopRequested;
+    private volatile boolean abandonRequested;
+
+    public BatchingConsumer(EventRing ring, BatchPolicy policy, BatchSink sink, RetryBackoff backoff,
+                            LongSupplier nanoClock, Sleeper sleeper, PipelineStats stats) {
+        this.ring = ring;
+        this.policy = policy;
+        this.sink = sink;
+        this.backoff = backoff;
+        this.nanoClock = nanoClock;
+        this.sleeper = sleeper;
+        this.stats = stats;
+        this.batch = new EventBatch(policy.batchSizeEvents());
+        this.poller = ring.poller();
+        this.copyIntoBatch = (slot, sequence, endOfBatch) -> {
+            batch.add(slot.timestampMs, slot.userId, slot.kind, slot.listener, slot.publishedNanos);
+            slot.clear();
+            return batch.size() < batch.capacity();
+        };
+        this.thread = new Thread(this, "tracerboy-writer");
+        this.thread.setDaemon(true);
+    }
+
+    /** Starts the writer thread. */
+    public void start() {
+        thread.start();
+    }
+
+    @Override
+    public void run() {
+        try {
+            for (;;) {
+                Step step = step();
+                if (step == Step.DONE) {
+                    return;
+                }
+                if (step == Step.IDLE) {
+                    long waitNanos = policy.nanosUntilFlush(batch.size(), batch.oldestPublishedNanos(), nanoClock.getAsLong());
+                    ring.parkConsumer(Math.min(waitNanos, MAX_PARK_NANOS));
+                } else if (step == Step.GATING) {
+                    Thread.onSpinWait();
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            log.error("writer thread died; events still in the ring will not be written", e);
+            throw e;
+        }
+    }
+
+    /**
+     * Polls the ring once, flushes if the policy says so, and tells what happened. Package-private so tests can drive
+     * the consumer with a fake clock and no thread.
+     */
+    Step step() {
+        boolean stopping = stopRequested;
+        PollState state;
+        try {
+            state = poller.poll(copyIntoBatch);
+        } catch (Exception e) {
+            throw new IllegalStateException("polling the ring failed", e);
+        }
+        boolean drainedForShutdown = stopping && state == PollState.IDLE;
+        BatchPolicy.Trigger trigger = policy.decide(batch.size(), batch.oldestPublishedNanos(), nanoClock.getAsLong(),
+                drainedForShutdown);
+        if (trigger != BatchPolicy.Trigger.NONE) {
+            flush(trigger);
+        }
+        if (drainedForShutdown && batch.isEmpty()) {
+            return Step.DONE;
+        }
+        return switch (state) {
+            case PROCESSING -> Step.BUSY;
+            case GATING -> Step.GATING;
+            case IDLE -> Step.IDLE;
+        };
+    }
+
+    private void flush(BatchPolicy.Trigger trigger) {
+        int events = batch.size();
+        if (writeOrIsolate(batch)) {
+            stats.flushesByTrigger[trigger.ordinal()].incrementAndGet();
+        } else {
+            abandon(batch);
+        }
+        log.trace("flushed {} events ({})", events, trigger);
+        batch.clear();
+    }
+
+    /** Writes the batch, or splits it until the events the sink refuses are dead-lettered. False once abandoned. */
+    private boolean writeOrIsolate(EventBatch part) {
+        try {
+            if (!retrying(part, null)) {
+                return false;
+            }
+            stats.rowsWritten.addAndGet(part.size());
+            stats.batchesWritten.incrementAndGet();
+            settle(part);
+            return true;
+        } catch (Exception refused) {
+            if (part.size() > 1) {
+                int middle = part.size() / 2;
+                EventBatch left = part.slice(0, middle);
+                EventBatch right = part.slice(middle, part.size());
+                return writeOrIsolate(left) && writeOrIsolate(right);
+            }
+            String reason = String.valueOf(refused.getMessage());
+            log.warn("dead-lettering an event the database refused: {}", reason);
+            try {
+                if (!retrying(part, reason)) {
+                    return false;
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException("the dead-letter table refused an event: " + e.getMessage(), e);
+            }
+            stats.deadLettered.incrementAndGet();
+            settle(part);
+            return true;
+        }
+    }
+
+    /**
+     * Runs one write (or dead-letter write when {@code deadLetterReason} is set), retrying transient failures with
+     * backoff until it succeeds; false when shutdown abandoned it. A non-transient failure is thrown.
+     */
+    private boolean retrying(EventBatch part, String deadLetterReason) throws Exception {
+        for (int attempt = 0; ; attempt++) {
+            if (abandonRequested) {
+                return false;
+            }
+            try {
+                if (deadLetterReason == null) {
+                    sink.write(part);
+                } else {
+                    sink.deadLetter(part, deadLetterReason);
+                }
+                if (stats.writesFailing) {
+                    stats.writesFailing = false;
+                    log.info("database writes recovered after {} failed attempts", attempt);
+                }
+                return true;
+            } catch (TransientWriteException e) {
+                stats.writeFailures.incrementAndGet();
+                if (!stats.writesFailing) {
+                    stats.writesFailing = true;
+                    log.warn("database writes failing, retrying with backoff up to {} ms: {}", backoff.maxDelayMs(),
+                            e.getMessage());
+                }
+                try {
+                    sleeper.sleepMs(backoff.delayMs(attempt));
+                } catch (InterruptedException interrupted) {
+                    // stop() interrupts only to abandon; the check at the top of the loop sees it.
+                }
+            }
+        }
+    }
+
+    private static void settle(EventBatch part) {
+        for (int i = 0; i < part.size(); i++) {
+            CommitListener listener = part.listener(i);
+            if (listener != null) {
+                listener.onCommitted();
+            }
+        }
+    }
+
+    private void abandon(EventBatch part) {
+        stats.abandoned.addAndGet(part.size());
+        for (int i = 0; i < part.size(); i++) {
+            CommitListener listener = part.listener(i);
+            if (listener != null) {
+                listener.onAbandoned();
+            }
+        }
+    }
+
+    /**
+     * Stops the consumer after it has written everything published so far; call once producers have stopped. Waits up
+     * to {@code timeoutMs}; past that (the database still failing) the unwritten events are abandoned and counted.
+     * Answers how many events were abandoned, 0 on a clean stop.
+     */
+    public long stop(long timeoutMs) throws InterruptedException {
+        stopRequested = true;
+        ring.wakeConsumer();
+        if (!thread.isAlive()) {
+            drainWithoutThread();
+            return stats.abandoned();
+        }
+        thread.join(timeoutMs);
+        if (thread.isAlive()) {
+            // From now on every batch, the one being retried and all still in the ring, is counted and dropped at once.
+            abandonRequested = true;
+            thread.interrupt();
+            thread.join();
+        }
+        return stats.abandoned();
+    }
+
+    private void drainWithoutThread() {
+        while (step() != Step.DONE) {
+            Thread.onSpinWait();
+        }
+    }
+}

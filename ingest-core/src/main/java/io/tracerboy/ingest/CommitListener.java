@@ -1,0 +1,13 @@
+package io.tracerboy.ingest;
+
+/**
+ * Told what became of one event once its batch is settled; used by {@code ACK_MODE=committed} to answer the request.
+ * Called on the consumer thread, so implementations must only hand off (e.g. resume a suspended exchange).
+ */
+public interface CommitListener {
+    /** The transaction holding the event has committed. */
+    void onCommitted();
+
+    /** The event will not be written by this process (shutdown with the database unreachable). */
+    void onAbandoned();
+}

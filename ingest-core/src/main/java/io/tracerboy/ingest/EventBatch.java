@@ -1,0 +1,88 @@
+package io.tracerboy.ingest;
+
+import java.util.Arrays;
+
+/**
+ * A batch of events in parallel arrays, filled by the consumer thread and handed to a {@link BatchSink}. Reused from
+ * flush to flush, so a sink must not keep a reference to it after {@code write} returns.
+ */
+public final class EventBatch {
+    private final long[] timestampsMs;
+    private final String[] userIds;
+    private final EventKind[] kinds;
+    private final CommitListener[] listeners;
+    private int size;
+    private long oldestPublishedNanos;
+
+    public EventBatch(int capacityEvents) {
+        timestampsMs = new long[capacityEvents];
+        userIds = new String[capacityEvents];
+        kinds = new EventKind[capacityEvents];
+        listeners = new CommitListener[capacityEvents];
+    }
+
+    /** Appends one event; the caller keeps {@code size() < capacity()}. */
+    public void add(long timestampMs, String userId, EventKind kind) {
+        add(timestampMs, userId, kind, null, 0);
+    }
+
+    void add(long timestampMs, String userId, EventKind kind, CommitListener listener, long publishedNanos) {
+        if (size == 0 || publishedNanos - oldestPublishedNanos < 0) {
+            oldestPublishedNanos = publishedNanos;
+        }
+        timestampsMs[size] = timestampMs;
+        userIds[size] = userId;
+        kinds[size] = kind;
+        listeners[size] = listener;
+        size++;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public int capacity() {
+        return timestampsMs.length;
+    }
+
+    public boolean isEmpty() {
+        return size == 0;
+    }
+
+    public long timestampMs(int index) {
+        return timestampsMs[index];
+    }
+
+    public String userId(int index) {
+        return userIds[index];
+    }
+
+    public EventKind kind(int index) {
+        return kinds[index];
+    }
+
+    CommitListener listener(int index) {
+        return listeners[index];
+    }
+
+    /** When the oldest event of the batch was published into the ring (consumer clock). */
+    public long oldestPublishedNanos() {
+        return oldestPublishedNanos;
+    }
+
+    /** A copy of events {@code [from, to)}, used to isolate a poison event by splitting a failed batch. */
+    EventBatch slice(int from, int to) {
+        EventBatch part = new EventBatch(to - from);
+        for (int i = from; i < to; i++) {
+            part.add(timestampsMs[i], userIds[i], kinds[i], listeners[i], oldestPublishedNanos);
+        }
+        return part;
+    }
+
+    public void clear() {
+        Arrays.fill(userIds, 0, size, null);
+        Arrays.fill(kinds, 0, size, null);
+        Arrays.fill(listeners, 0, size, null);
+        size = 0;
+    }
+}

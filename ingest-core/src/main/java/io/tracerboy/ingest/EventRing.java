@@ -1,0 +1,99 @@
+package io.tracerboy.ingest;
+
+import com.lmax.disruptor.EventPoller;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.Sequence;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+
+/**
+ * The write-behind buffer: a multi-producer Disruptor ring of pre-allocated {@link EventSlot}s. Producers (Undertow IO
+ * threads) call {@link #tryPublish}, which never blocks and answers {@code false} when the ring is full. One consumer
+ * drains it through an {@link EventPoller}, so the ring's size bounds the memory held by unwritten events.
+ */
+public final class EventRing {
+    private final RingBuffer<EventSlot> ringBuffer;
+    private final EventPoller<EventSlot> poller;
+    private final LongSupplier nanoClock;
+    private final PipelineStats stats;
+    private volatile Thread parkedConsumer;
+
+    public EventRing(int ringSizeSlots, LongSupplier nanoClock, PipelineStats stats) {
+        if (Integer.bitCount(ringSizeSlots) != 1) {
+            throw new IllegalArgumentException("ringSizeSlots must be a power of two: " + ringSizeSlots);
+        }
+        this.ringBuffer = RingBuffer.createMultiProducer(EventSlot::new, ringSizeSlots);
+        this.poller = ringBuffer.newPoller();
+        this.ringBuffer.addGatingSequences(poller.getSequence());
+        this.nanoClock = nanoClock;
+        this.stats = stats;
+    }
+
+    /** Publishes one event; {@code false} when the ring is full. Safe from any number of threads; never blocks. */
+    public boolean tryPublish(long timestampMs, String userId, EventKind kind) {
+        return tryPublish(timestampMs, userId, kind, null);
+    }
+
+    /**
+     * Publishes one event whose {@code listener} is told after its batch commits; {@code false} when the ring is full.
+     */
+    public boolean tryPublish(long timestampMs, String userId, EventKind kind, CommitListener listener) {
+        boolean published = ringBuffer.tryPublishEvent((slot, sequence) -> {
+            slot.timestampMs = timestampMs;
+            slot.userId = userId;
+            slot.kind = kind;
+            slot.listener = listener;
+            slot.publishedNanos = nanoClock.getAsLong();
+        });
+        if (published) {
+            stats.accepted.increment();
+            wakeConsumer();
+        } else {
+            stats.rejectedRingFull.increment();
+        }
+        return published;
+    }
+
+    /** Total slots. */
+    public int capacitySlots() {
+        return ringBuffer.getBufferSize();
+    }
+
+    /** Slots published and not yet taken by the consumer. */
+    public long depthSlots() {
+        return ringBuffer.getBufferSize() - ringBuffer.remainingCapacity();
+    }
+
+    EventPoller<EventSlot> poller() {
+        return poller;
+    }
+
+    Sequence consumedSequence() {
+        return poller.getSequence();
+    }
+
+    /**
+     * Parks the calling consumer for at most {@code maxNanos}, or not at all when something was published since it last
+     * polled; {@link #tryPublish} and {@link #wakeConsumer} unpark it.
+     */
+    void parkConsumer(long maxNanos) {
+        // Dekker-style handshake: announce the park (volatile write), then re-read the cursor (volatile read); a producer
+        // advances the cursor before it reads parkedConsumer, so one of the two always sees the other.
+        parkedConsumer = Thread.currentThread();
+        try {
+            if (ringBuffer.getCursor() == poller.getSequence().get()) {
+                LockSupport.parkNanos(this, maxNanos);
+            }
+        } finally {
+            parkedConsumer = null;
+        }
+    }
+
+    /** Unparks the consumer if it is waiting, e.g. to notice a stop request at once. */
+    void wakeConsumer() {
+        Thread consumer = parkedConsumer;
+        if (consumer != null) {
+            LockSupport.unpark(consumer);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.tracerboy.ingest;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters shared by the edge and the consumer, read by metrics and readiness. Writers are lock-free; the per-event
+ * counters are {@link LongAdder}s because every IO thread updates them.
+ */
+public final class PipelineStats {
+    final LongAdder accepted = new LongAdder();
+    final LongAdder rejectedRingFull = new LongAdder();
+    final AtomicLong rowsWritten = new AtomicLong();
+    final AtomicLong batchesWritten = new AtomicLong();
+    final AtomicLong writeFailures = new AtomicLong();
+    final AtomicLong deadLettered = new AtomicLong();
+    final AtomicLong abandoned = new AtomicLong();
+    final AtomicLong[] flushesByTrigger = new AtomicLong[BatchPolicy.Trigger.values().length];
+    volatile boolean writesFailing;
+
+    public PipelineStats() {
+        for (int i = 0; i < flushesByTrigger.length; i++) {
+            flushesByTrigger[i] = new AtomicLong();
+        }
+    }
+
+    public long accepted() {
+        return accepted.sum();
+    }
+
+    public long rejectedRingFull() {
+        return rejectedRingFull.sum();
+    }
+
+    public long rowsWritten() {
+        return rowsWritten.get();
+    }
+
+    public long batchesWritten() {
+        return batchesWritten.get();
+    }
+
+    public long writeFailures() {
+        return writeFailures.get();
+    }
+
+    public long deadLettered() {
+        return deadLettered.get();
+    }
+
+    /** Events given up at shutdown because the database stayed unreachable past the shutdown timeout. */
+    public long abandoned() {
+        return abandoned.get();
+    }
+
+    public long flushes(BatchPolicy.Trigger trigger) {
+        return flushesByTrigger[trigger.ordinal()].get();
+    }
+
+    /** True from a failed write until the next successful one. */
+    public boolean writesFailing() {
+        return writesFailing;
+    }
+}

@@ -1,0 +1,141 @@
+package io.tracerboy.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class BatchingConsumerTest {
+    private static final long MS = 1_000_000L;
+    private static final long T0 = 1_700_000_000_000L;
+
+    private long nowNanos = 5_000 * MS;
+    private final List<Long> sleptMs = new ArrayList<>();
+    private final PipelineStats stats = new PipelineStats();
+    private final RecordingBatchSink sink = new RecordingBatchSink();
+    private final EventRing ring = new EventRing(64, () -> nowNanos, stats);
+
+    private BatchingConsumer consumer(int batchSizeEvents, long flushIntervalMs) {
+        return new BatchingConsumer(ring, new BatchPolicy(batchSizeEvents, flushIntervalMs * MS), sink,
+                new RetryBackoff(100, 1_000), () -> nowNanos, sleptMs::add, stats);
+    }
+
+    private void publish(String... users) {
+        for (String user : users) {
+            assertThat(ring.tryPublish(T0, user, EventKind.CLICK)).isTrue();
+        }
+    }
+
+    @Test
+    void flushesAsSoonAsTheBatchIsFull() {
+        BatchingConsumer consumer = consumer(3, 1_000);
+        publish("a", "b", "c", "d");
+        consumer.step();
+        assertThat(sink.batches).hasSize(1);
+        assertThat(sink.batches.get(0)).extracting(TrackedEvent::userId).containsExactly("a", "b", "c");
+        assertThat(stats.flushes(BatchPolicy.Trigger.SIZE)).isEqualTo(1);
+    }
+
+    @Test
+    void holdsAPartialBatchUntilItsOldestEventHasWaitedTheFlushInterval() {
+        BatchingConsumer consumer = consumer(100, 50);
+        publish("a");
+        nowNanos += 30 * MS;
+        publish("b");
+        assertThat(consumer.step()).isEqualTo(BatchingConsumer.Step.BUSY);
+        nowNanos += 19 * MS;
+        assertThat(consumer.step()).isEqualTo(BatchingConsumer.Step.IDLE);
+        assertThat(sink.batches).isEmpty();
+
+        nowNanos += 1 * MS;
+        consumer.step();
+        assertThat(sink.written()).extracting(TrackedEvent::userId).containsExactly("a", "b");
+        assertThat(stats.flushes(BatchPolicy.Trigger.INTERVAL)).isEqualTo(1);
+    }
+
+    @Test
+    void retriesATransientFailureWithBackoffAndWritesTheBatchOnce() {
+        BatchingConsumer consumer = consumer(2, 1_000);
+        sink.transientFailuresLeft = 3;
+        publish("a", "b");
+        consumer.step();
+        assertThat(sleptMs).containsExactly(100L, 200L, 400L);
+        assertThat(sink.written()).extracting(TrackedEvent::userId).containsExactly("a", "b");
+        assertThat(stats.writeFailures()).isEqualTo(3);
+        assertThat(stats.rowsWritten()).isEqualTo(2);
+        assertThat(stats.writesFailing()).isFalse();
+    }
+
+    @Test
+    void deadLettersOnlyTheEventTheSinkRefusesAndWritesItsNeighbours() {
+        BatchingConsumer consumer = consumer(8, 1_000);
+        sink.refused = event -> event.userId().equals("poison");
+        publish("a", "b", "c", "poison", "e", "f", "g", "h");
+        consumer.step();
+        assertThat(sink.deadLetters).extracting(TrackedEvent::userId).containsExactly("poison");
+        assertThat(sink.deadLetterReasons).containsExactly("refused poison");
+        assertThat(sink.written()).extracting(TrackedEvent::userId).containsExactly("a", "b", "c", "e", "f", "g", "h");
+        assertThat(stats.deadLettered()).isEqualTo(1);
+        assertThat(stats.rowsWritten()).isEqualTo(7);
+    }
+
+    @Test
+    void stopWritesEverythingPublishedBeforeIt() throws InterruptedException {
+        BatchingConsumer consumer = consumer(1_000, 60_000);
+        publish("a", "b", "c");
+        assertThat(consumer.stop(1_000)).isZero();
+        assertThat(sink.written()).extracting(TrackedEvent::userId).containsExactly("a", "b", "c");
+        assertThat(stats.flushes(BatchPolicy.Trigger.SHUTDOWN)).isEqualTo(1);
+    }
+
+    @Test
+    void tellsEachListenerOnceItsBatchHasCommitted() {
+        BatchingConsumer consumer = consumer(2, 1_000);
+        AtomicInteger committed = new AtomicInteger();
+        CommitListener listener = new CommitListener() {
+            @Override
+            public void onCommitted() {
+                committed.incrementAndGet();
+            }
+
+            @Override
+            public void onAbandoned() {
+                throw new AssertionError("not abandoned");
+            }
+        };
+        ring.tryPublish(T0, "a", EventKind.CLICK, listener);
+        assertThat(consumer.step()).isEqualTo(BatchingConsumer.Step.BUSY);
+        assertThat(committed).hasValue(0);
+        ring.tryPublish(T0, "b", EventKind.IMPRESSION, listener);
+        consumer.step();
+        assertThat(committed).hasValue(2);
+    }
+
+    @Test
+    void aFullRingRefusesInsteadOfBlocking() {
+        consumer(1_000, 1_000);
+        for (int i = 0; i < 64; i++) {
+            assertThat(ring.tryPublish(T0, "u" + i, EventKind.CLICK)).isTrue();
+        }
+        assertThat(ring.tryPublish(T0, "one too many", EventKind.CLICK)).isFalse();
+        assertThat(ring.depthSlots()).isEqualTo(64);
+        assertThat(stats.accepted()).isEqualTo(64);
+        assertThat(stats.rejectedRingFull()).isEqualTo(1);
+    }
+
+    @Test
+    void theWriterThreadDrainsOnStopAndTheRingHasRoomAgain() throws InterruptedException {
+        BatchingConsumer consumer = consumer(10, 60_000);
+        consumer.start();
+        for (int i = 0; i < 500; i++) {
+            while (!ring.tryPublish(T0, "u" + i, EventKind.CLICK)) {
+                Thread.onSpinWait();
+            }
+        }
+        assertThat(consumer.stop(10_000)).isZero();
+        assertThat(sink.written()).hasSize(500);
+        assertThat(ring.depthSlots()).isZero();
+    }
+}
