@@ -222,9 +222,8 @@ public final class BatchingConsumer implements Runnable {
     public long stop(long timeoutMs) throws InterruptedException {
         stopRequested = true;
         ring.wakeConsumer();
-        if (!thread.isAlive()) {
-            drainWithoutThread();
-            return stats.abandoned();
+        if (thread.getState() == Thread.State.NEW) {
+            thread.start(); // never started (schema not migrated yet): it still owes the ring's events a write
         }
         thread.join(timeoutMs);
         if (thread.isAlive()) {
@@ -234,11 +233,5 @@ public final class BatchingConsumer implements Runnable {
             thread.join();
         }
         return stats.abandoned();
-    }
-
-    private void drainWithoutThread() {
-        while (step() != Step.DONE) {
-            Thread.onSpinWait();
-        }
     }
 }

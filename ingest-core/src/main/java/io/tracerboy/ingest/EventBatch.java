@@ -1,6 +1,7 @@
 package io.tracerboy.ingest;
 
 import java.util.Arrays;
+import java.util.UUID;
 
 /**
  * A batch of events in parallel arrays, filled by the consumer thread and handed to a {@link BatchSink}. Reused from
@@ -13,6 +14,7 @@ public final class EventBatch {
     private final CommitListener[] listeners;
     private int size;
     private long oldestPublishedNanos;
+    private UUID id;
 
     public EventBatch(int capacityEvents) {
         timestampsMs = new long[capacityEvents];
@@ -65,6 +67,17 @@ public final class EventBatch {
         return listeners[index];
     }
 
+    /**
+     * Identifies this batch's contents across retries, so a sink can tell a retry of a batch it already committed from
+     * a new one; a new id after {@link #clear()} and for every slice.
+     */
+    public UUID id() {
+        if (id == null) {
+            id = UUID.randomUUID();
+        }
+        return id;
+    }
+
     /** When the oldest event of the batch was published into the ring (consumer clock). */
     public long oldestPublishedNanos() {
         return oldestPublishedNanos;
@@ -84,5 +97,6 @@ public final class EventBatch {
         Arrays.fill(kinds, 0, size, null);
         Arrays.fill(listeners, 0, size, null);
         size = 0;
+        id = null;
     }
 }

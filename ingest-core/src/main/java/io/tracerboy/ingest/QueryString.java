@@ -79,7 +79,7 @@ public final class QueryString {
                 if (hi < 0 || lo < 0) {
                     String bad = raw.substring(i, Math.min(i + 3, to));
                     throw new InvalidRequestException(name + ": expected valid percent-encoding (%XX with two hex digits), found '"
-                            + Messages.shown(bad) + "' in '" + Messages.shown(raw.substring(from, to)) + "'");
+                            + Messages.shownRaw(bad) + "' in '" + Messages.shownRaw(raw.substring(from, to)) + "'");
                 }
                 bytes[n++] = (byte) (hi << 4 | lo);
                 i += 2;
@@ -96,7 +96,7 @@ public final class QueryString {
             return chars.toString();
         } catch (CharacterCodingException e) {
             throw new InvalidRequestException(name + ": expected UTF-8 text, found an invalid byte sequence in '"
-                    + Messages.shown(raw.substring(from, to)) + "'");
+                    + Messages.shownRaw(raw.substring(from, to)) + "'");
         }
     }
 }

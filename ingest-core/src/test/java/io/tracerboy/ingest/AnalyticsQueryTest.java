@@ -28,6 +28,8 @@ class AnalyticsQueryTest {
                 arguments("user=a%5cb&event=click", NOW_MS, "a\\b", EventKind.CLICK),
                 arguments("user=%22q%22%2C%27&event=click", NOW_MS, "\"q\",'", EventKind.CLICK),
                 arguments("user=%C3%A9%F0%9F%98%80&event=click", NOW_MS, "é😀", EventKind.CLICK),
+                // raw (unescaped) UTF-8 bytes, as Undertow hands them over: one ISO-8859-1 char per byte
+                arguments("user=\u00c3\u00a9&event=click", NOW_MS, "é", EventKind.CLICK),
                 arguments("user=" + "a".repeat(256) + "&event=click", NOW_MS, "a".repeat(256), EventKind.CLICK),
                 arguments("user=" + "%C3%A9".repeat(128) + "&event=click", NOW_MS, "é".repeat(128), EventKind.CLICK),
                 arguments("user=u&event=click&utm_source=x&_=1", NOW_MS, "u", EventKind.CLICK),
@@ -85,6 +87,8 @@ class AnalyticsQueryTest {
                         "user: expected UTF-8 text, found an invalid byte sequence in '%C0%AF'"),
                 arguments("user=%ED%A0%80&event=click",
                         "user: expected UTF-8 text, found an invalid byte sequence in '%ED%A0%80'"),
+                arguments("user=\u00c3\u00a9\u00ff&event=click",
+                        "user: expected UTF-8 text, found an invalid byte sequence in '%C3%A9%FF'"),
                 arguments("user=a%00b&event=click", "user: expected no NUL character (%00), found 'a\\0b'"),
                 arguments("user=" + A257 + "&event=click",
                         "user: expected a user id of 1 to 256 bytes, found 257 bytes: '" + "a".repeat(64) + "…'"),

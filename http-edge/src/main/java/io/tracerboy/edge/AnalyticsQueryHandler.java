@@ -1,0 +1,52 @@
+package io.tracerboy.edge;
+
+import io.tracerboy.ingest.AnalyticsQuery;
+import io.tracerboy.ingest.InvalidRequestException;
+import io.tracerboy.storage.HourlyCounts;
+import io.tracerboy.storage.HourlyStats;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import java.sql.SQLException;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code GET /analytics}: validates the query on the IO thread, then dispatches to a worker thread for the primary-key
+ * lookup in {@code hourly_stats} and answers the three-line summary of that UTC hour.
+ */
+final class AnalyticsQueryHandler implements HttpHandler {
+    private static final Logger log = LoggerFactory.getLogger(AnalyticsQueryHandler.class);
+
+    private final HourlyStats hourlyStats;
+    private final LongSupplier millisClock;
+
+    AnalyticsQueryHandler(HourlyStats hourlyStats, LongSupplier millisClock) {
+        this.hourlyStats = hourlyStats;
+        this.millisClock = millisClock;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) {
+        long hourStartMs;
+        try {
+            hourStartMs = AnalyticsQuery.parseHourStartMs(exchange.getQueryString(), millisClock.getAsLong());
+        } catch (InvalidRequestException bad) {
+            Replies.line(exchange, 400, bad.getMessage());
+            return;
+        }
+        exchange.dispatch(() -> answer(exchange, hourStartMs));
+    }
+
+    private void answer(HttpServerExchange exchange, long hourStartMs) {
+        HourlyCounts counts;
+        try {
+            counts = hourlyStats.read(hourStartMs);
+        } catch (SQLException e) {
+            log.debug("GET /analytics failed", e);
+            Replies.unavailable(exchange, 1, "database unavailable: " + e.getMessage().lines().findFirst().orElse(""));
+            return;
+        }
+        Replies.text(exchange, 200, counts.toBody());
+    }
+}

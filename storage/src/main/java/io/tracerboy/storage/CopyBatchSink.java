@@ -1,0 +1,219 @@
+package io.tracerboy.storage;
+
+import io.tracerboy.ingest.AnalyticsQuery;
+import io.tracerboy.ingest.BatchSink;
+import io.tracerboy.ingest.EventBatch;
+import io.tracerboy.ingest.EventKind;
+import io.tracerboy.ingest.TransientWriteException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+
+/**
+ * Writes each batch in one transaction: binary COPY into {@code events}, new (hour, user) pairs into
+ * {@code hourly_users}, and per-hour deltas into {@code hourly_stats}. Rows are locked in sorted order (pairs by hour
+ * then user, stats by hour) so that several processes writing the same hours cannot deadlock, and each batch records
+ * its id in {@code written_batches} so a retry after a lost COMMIT reply is not applied twice. Called on the writer
+ * thread only.
+ */
+public final class CopyBatchSink implements BatchSink {
+    private static final String CLAIM_SQL =
+            "INSERT INTO written_batches (batch_id) VALUES (?) ON CONFLICT DO NOTHING";
+    private static final String USERS_SQL = "WITH inserted AS ("
+            + " INSERT INTO hourly_users (hour, user_id)"
+            + " SELECT to_timestamp(h), u FROM unnest(?::bigint[], ?::text[]) AS t (h, u)"
+            + " ON CONFLICT DO NOTHING RETURNING hour)"
+            + " SELECT extract(epoch FROM hour)::bigint, count(*) FROM inserted GROUP BY hour";
+    private static final String STATS_SQL = "INSERT INTO hourly_stats (hour, unique_users, clicks, impressions)"
+            + " SELECT to_timestamp(h), n, c, i FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[])"
+            + " AS t (h, n, c, i)"
+            + " ON CONFLICT (hour) DO UPDATE SET unique_users = hourly_stats.unique_users + excluded.unique_users,"
+            + " clicks = hourly_stats.clicks + excluded.clicks,"
+            + " impressions = hourly_stats.impressions + excluded.impressions";
+    private static final String PRUNE_SQL =
+            "DELETE FROM written_batches WHERE committed_at < now() - interval '1 day'";
+    private static final String DEAD_LETTER_SQL =
+            "INSERT INTO dead_letters (ts_ms, user_id, kind, reason) VALUES (?, ?, ?, ?)";
+    private static final int PRUNE_EVERY_BATCHES = 10_000;
+
+    private final DataSource dataSource;
+    private final BinaryCopyEncoder encoder = new BinaryCopyEncoder();
+    private final CommittedUsers committedUsers;
+    private long batchesSincePrune;
+
+    /** {@code userCachePairs} bounds the in-process memory of committed (hour, user) pairs; 0 turns it off. */
+    public CopyBatchSink(DataSource dataSource, long userCachePairs) {
+        this.dataSource = dataSource;
+        this.committedUsers = new CommittedUsers(userCachePairs);
+    }
+
+    @Override
+    public void write(EventBatch batch) throws TransientWriteException, SQLException {
+        HourlyDeltas deltas = HourlyDeltas.of(batch, committedUsers);
+        encoder.encode(batch);
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            if (!claim(connection, batch.id())) {
+                connection.rollback();
+                return; // an earlier attempt committed, only its reply was lost
+            }
+            copy(connection);
+            Map<Long, Long> newUsers = insertUsers(connection, deltas);
+            upsertStats(connection, deltas, newUsers);
+            if (++batchesSincePrune >= PRUNE_EVERY_BATCHES) {
+                try (PreparedStatement prune = connection.prepareStatement(PRUNE_SQL)) {
+                    prune.executeUpdate();
+                }
+                batchesSincePrune = 0;
+            }
+            connection.commit();
+        } catch (SQLException e) {
+            throw classified(e);
+        }
+        committedUsers.addAll(deltas.usersByHour);
+    }
+
+    @Override
+    public void deadLetter(EventBatch batch, String reason) throws TransientWriteException, SQLException {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement insert = connection.prepareStatement(DEAD_LETTER_SQL)) {
+            for (int i = 0; i < batch.size(); i++) {
+                insert.setLong(1, batch.timestampMs(i));
+                insert.setBytes(2, batch.userId(i).getBytes(StandardCharsets.UTF_8));
+                insert.setShort(3, batch.kind(i).code());
+                insert.setString(4, reason);
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        } catch (SQLException e) {
+            throw classified(e);
+        }
+    }
+
+    private static boolean claim(Connection connection, UUID batchId) throws SQLException {
+        try (PreparedStatement claim = connection.prepareStatement(CLAIM_SQL)) {
+            claim.setObject(1, batchId);
+            return claim.executeUpdate() == 1;
+        }
+    }
+
+    private void copy(Connection connection) throws SQLException {
+        CopyIn copyIn = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(BinaryCopyEncoder.COPY_SQL);
+        try {
+            copyIn.writeToCopy(encoder.buffer(), 0, encoder.length());
+            copyIn.endCopy();
+        } finally {
+            if (copyIn.isActive()) {
+                copyIn.cancelCopy();
+            }
+        }
+    }
+
+    private static Map<Long, Long> insertUsers(Connection connection, HourlyDeltas deltas) throws SQLException {
+        Map<Long, Long> newUsers = new HashMap<>();
+        if (deltas.pairCount == 0) {
+            return newUsers;
+        }
+        long[] hours = new long[deltas.pairCount];
+        String[] users = new String[deltas.pairCount];
+        int n = 0;
+        for (Map.Entry<Long, Set<String>> entry : deltas.usersByHour.entrySet()) {
+            // Sorted by hour (TreeMap) then user: every writer takes the unique-index locks in the same order.
+            List<String> sorted = new ArrayList<>(entry.getValue());
+            sorted.sort(null);
+            for (String user : sorted) {
+                hours[n] = entry.getKey() / 1000;
+                users[n++] = user;
+            }
+        }
+        PGConnection pg = connection.unwrap(PGConnection.class);
+        try (PreparedStatement insert = connection.prepareStatement(USERS_SQL)) {
+            insert.setArray(1, pg.createArrayOf("int8", hours));
+            insert.setArray(2, pg.createArrayOf("text", users));
+            try (ResultSet rs = insert.executeQuery()) {
+                while (rs.next()) {
+                    newUsers.put(rs.getLong(1) * 1000, rs.getLong(2));
+                }
+            }
+        }
+        return newUsers;
+    }
+
+    private static void upsertStats(Connection connection, HourlyDeltas deltas, Map<Long, Long> newUsers)
+            throws SQLException {
+        int n = deltas.countsByHour.size();
+        long[] hours = new long[n];
+        long[] uniques = new long[n];
+        long[] clicks = new long[n];
+        long[] impressions = new long[n];
+        int i = 0;
+        for (Map.Entry<Long, long[]> entry : deltas.countsByHour.entrySet()) {
+            hours[i] = entry.getKey() / 1000;
+            uniques[i] = newUsers.getOrDefault(entry.getKey(), 0L);
+            clicks[i] = entry.getValue()[0];
+            impressions[i] = entry.getValue()[1];
+            i++;
+        }
+        PGConnection pg = connection.unwrap(PGConnection.class);
+        try (PreparedStatement upsert = connection.prepareStatement(STATS_SQL)) {
+            upsert.setArray(1, pg.createArrayOf("int8", hours));
+            upsert.setArray(2, pg.createArrayOf("int8", uniques));
+            upsert.setArray(3, pg.createArrayOf("int8", clicks));
+            upsert.setArray(4, pg.createArrayOf("int8", impressions));
+            upsert.executeUpdate();
+        }
+    }
+
+    /** The exception to throw for {@code e}: transient ones are wrapped for retry, data errors pass through. */
+    private static SQLException classified(SQLException e) throws TransientWriteException {
+        if (SqlStates.isTransient(e)) {
+            throw new TransientWriteException(describe(e), e);
+        }
+        return e;
+    }
+
+    private static String describe(SQLException e) {
+        return e.getSQLState() == null ? String.valueOf(e.getMessage()) : e.getSQLState() + " " + e.getMessage();
+    }
+
+    /** A batch grouped by UTC hour: click and impression counts, and the users not known to be committed already. */
+    static final class HourlyDeltas {
+        final TreeMap<Long, long[]> countsByHour = new TreeMap<>();
+        final TreeMap<Long, Set<String>> usersByHour = new TreeMap<>();
+        int pairCount;
+
+        static HourlyDeltas of(EventBatch batch, CommittedUsers committed) {
+            HourlyDeltas deltas = new HourlyDeltas();
+            long lastHour = Long.MIN_VALUE;
+            long[] counts = null;
+            Set<String> users = null;
+            for (int i = 0; i < batch.size(); i++) {
+                long hour = AnalyticsQuery.hourStartMs(batch.timestampMs(i));
+                if (hour != lastHour) {
+                    lastHour = hour;
+                    counts = deltas.countsByHour.computeIfAbsent(hour, h -> new long[2]);
+                    users = deltas.usersByHour.computeIfAbsent(hour, h -> new HashSet<>());
+                }
+                counts[batch.kind(i) == EventKind.CLICK ? 0 : 1]++;
+                String user = batch.userId(i);
+                if (!committed.contains(hour, user) && users.add(user)) {
+                    deltas.pairCount++;
+                }
+            }
+            return deltas;
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package io.tracerboy.storage.migration;
+
+import io.tracerboy.storage.EnginePreference;
+import io.tracerboy.storage.StorageEngine;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.flywaydb.core.api.migration.BaseJavaMigration;
+import org.flywaydb.core.api.migration.Context;
+
+/**
+ * Turns {@code events} and {@code hourly_users} into TimescaleDB hypertables with one-day chunks when the extension is
+ * installed and preloaded (or when forced), and leaves them plain otherwise. Runs right after V1, while both tables are
+ * still empty, since {@code create_hypertable} refuses non-empty tables unless told to migrate data.
+ */
+public final class V2__Hypertables extends BaseJavaMigration {
+    private final EnginePreference preference;
+
+    public V2__Hypertables(EnginePreference preference) {
+        this.preference = preference;
+    }
+
+    @Override
+    public void migrate(Context context) throws SQLException {
+        Connection connection = context.getConnection();
+        if (StorageEngine.choose(connection, preference) != StorageEngine.TIMESCALEDB) {
+            return;
+        }
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("CREATE EXTENSION IF NOT EXISTS timescaledb");
+            // No default btree on ts: the BRIN from V1 is cheaper to maintain under COPY, and chunk exclusion does the rest.
+            statement.execute("SELECT create_hypertable(relation => 'events', "
+                    + "dimension => by_range('ts', INTERVAL '1 day'), create_default_indexes => false)");
+            statement.execute("SELECT create_hypertable(relation => 'hourly_users', "
+                    + "dimension => by_range('hour', INTERVAL '1 day'), create_default_indexes => false)");
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package io.tracerboy.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tracerboy.ingest.EventBatch;
+import io.tracerboy.ingest.EventKind;
+import io.tracerboy.ingest.TransientWriteException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class CopyBatchSinkIT {
+    private static final long HOUR_MS = 3_600_000L;
+    private static final long H0 = 1_764_284_400_000L; // 2025-11-27T23:00:00Z, an hour start
+
+    private static TestDatabase testDatabase;
+    private static Database database;
+
+    @BeforeAll
+    static void migrate() throws Exception {
+        testDatabase = TestDatabase.create();
+        database = testDatabase.openMigrated(8);
+    }
+
+    @AfterAll
+    static void drop() throws Exception {
+        database.close();
+        testDatabase.close();
+    }
+
+    @BeforeEach
+    void empty() throws Exception {
+        try (Connection connection = database.dataSource().getConnection();
+             Statement statement = connection.createStatement()) {
+            statement.execute("TRUNCATE events, hourly_users, hourly_stats, written_batches, dead_letters");
+        }
+    }
+
+    private static EventBatch batch(long timestampMs, EventKind kind, String... users) {
+        EventBatch batch = new EventBatch(users.length);
+        for (String user : users) {
+            batch.add(timestampMs, user, kind);
+        }
+        return batch;
+    }
+
+    @Test
+    void copiesAwkwardUserIdsExactlyAsSent() throws Exception {
+        List<String> users = List.of("a\tb", "a\nb", "a b", "\\N", "a\\b", "\"quoted\"", "comma,separated", "it's",
+                "a\rb", "é😀", "x".repeat(256), "\\.", "NULL");
+        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000);
+        sink.write(batch(H0 + 1234, EventKind.IMPRESSION, users.toArray(String[]::new)));
+
+        List<String> stored = new ArrayList<>();
+        try (Connection connection = database.dataSource().getConnection();
+             Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("SELECT user_id, kind, (extract(epoch FROM ts) * 1000)::bigint "
+                     + "FROM events")) {
+            while (rs.next()) {
+                stored.add(rs.getString(1));
+                assertThat(rs.getShort(2)).isEqualTo(EventKind.IMPRESSION.code());
+                assertThat(rs.getLong(3)).isEqualTo(H0 + 1234);
+            }
+        }
+        assertThat(stored).containsExactlyInAnyOrderElementsOf(users);
+        assertThat(new HourlyStats(database.dataSource()).read(H0))
+                .isEqualTo(new HourlyCounts(users.size(), 0, users.size()));
+    }
+
+    @Test
+    void countsEachHourExactlyIncludingLateEventsAndRepeatedUsers() throws Exception {
+        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000);
+        sink.write(batch(H0 + 10, EventKind.CLICK, "alice", "bob", "alice"));
+        sink.write(batch(H0 + HOUR_MS - 1, EventKind.IMPRESSION, "alice", "carol"));
+        sink.write(batch(H0 + HOUR_MS, EventKind.CLICK, "alice"));
+        // late events, three hours back, mixed into one batch with current ones
+        EventBatch mixed = new EventBatch(4);
+        mixed.add(H0 - 3 * HOUR_MS + 5, "dave", EventKind.IMPRESSION);
+        mixed.add(H0 + 20, "dave", EventKind.IMPRESSION);
+        mixed.add(H0 - 3 * HOUR_MS + 6, "dave", EventKind.CLICK);
+        mixed.add(H0 + 30, "bob", EventKind.CLICK);
+        sink.write(mixed);
+
+        HourlyStats stats = new HourlyStats(database.dataSource());
+        assertThat(stats.read(H0)).isEqualTo(new HourlyCounts(4, 4, 3));
+        assertThat(stats.read(H0 + HOUR_MS)).isEqualTo(new HourlyCounts(1, 1, 0));
+        assertThat(stats.read(H0 - 3 * HOUR_MS)).isEqualTo(new HourlyCounts(1, 1, 1));
+        assertThat(stats.read(H0 - HOUR_MS)).isEqualTo(HourlyCounts.ZERO);
+    }
+
+    @Test
+    void countsUsersExactlyWhenTheProcessForgetsWhatItCommitted() throws Exception {
+        // cache off: every pair goes to the database, which alone decides
+        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 0);
+        sink.write(batch(H0, EventKind.CLICK, "a", "b"));
+        sink.write(batch(H0, EventKind.CLICK, "b", "c"));
+        assertThat(new HourlyStats(database.dataSource()).read(H0)).isEqualTo(new HourlyCounts(3, 4, 0));
+    }
+
+    @Test
+    void twoWritersWithOverlappingUsersCountEachUserOnce() throws Exception {
+        int batches = 40;
+        int usersPerBatch = 500;
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<?>> writers = new ArrayList<>();
+            for (int w = 0; w < 2; w++) {
+                int writer = w;
+                writers.add(pool.submit(() -> {
+                    CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000);
+                    for (int b = 0; b < batches; b++) {
+                        EventBatch batch = new EventBatch(usersPerBatch);
+                        for (int u = 0; u < usersPerBatch; u++) {
+                            // users 0..2999 overlap between the writers, in different orders and batches
+                            int user = (writer == 0 ? b * 97 + u * 31 : b * 61 + u * 17) % 3_000;
+                            long ts = H0 + (b % 2) * HOUR_MS + u;
+                            batch.add(ts, "user-" + user, u % 3 == 0 ? EventKind.CLICK : EventKind.IMPRESSION);
+                        }
+                        sink.write(batch);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> writer : writers) {
+                writer.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        HourlyStats stats = new HourlyStats(database.dataSource());
+        for (long hour : new long[] {H0, H0 + HOUR_MS}) {
+            String where = " FROM events WHERE ts >= to_timestamp(" + hour / 1000 + ") AND ts < to_timestamp("
+                    + (hour + HOUR_MS) / 1000 + ")";
+            HourlyCounts expected = new HourlyCounts(
+                    testDatabase.queryLong("SELECT count(DISTINCT user_id)" + where),
+                    testDatabase.queryLong("SELECT count(*)" + where + " AND kind = 0"),
+                    testDatabase.queryLong("SELECT count(*)" + where + " AND kind = 1"));
+            assertThat(stats.read(hour)).isEqualTo(expected);
+            assertThat(expected.clicks() + expected.impressions()).isEqualTo(2L * batches / 2 * usersPerBatch);
+        }
+    }
+
+    @Test
+    void aBatchRetriedAfterItsCommitIsNotWrittenTwice() throws Exception {
+        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000);
+        EventBatch batch = batch(H0, EventKind.CLICK, "a", "b");
+        sink.write(batch);
+        sink.write(batch); // same id: as if the COMMIT reply had been lost and the writer retried
+        assertThat(testDatabase.queryLong("SELECT count(*) FROM events")).isEqualTo(2);
+        assertThat(new HourlyStats(database.dataSource()).read(H0)).isEqualTo(new HourlyCounts(2, 2, 0));
+    }
+
+    @Test
+    void storesDeadLettersWithTheirReason() throws Exception {
+        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000);
+        sink.deadLetter(batch(H0 + 7, EventKind.CLICK, "bad\tuser"), "23514 violates check constraint");
+        assertThat(testDatabase.queryLong("SELECT count(*) FROM dead_letters WHERE ts_ms = " + (H0 + 7)
+                + " AND convert_from(user_id, 'UTF8') = E'bad\\tuser' AND reason LIKE '23514%'")).isEqualTo(1);
+    }
+
+    @Test
+    void anUnreachableDatabaseIsATransientFailure() {
+        try (Database nowhere = new Database("jdbc:postgresql://127.0.0.1:1/none", "x", "y", 1)) {
+            CopyBatchSink sink = new CopyBatchSink(nowhere.dataSource(), 1_000);
+            assertThatThrownBy(() -> sink.write(batch(H0, EventKind.CLICK, "a")))
+                    .isInstanceOf(TransientWriteException.class);
+        }
+    }
+}

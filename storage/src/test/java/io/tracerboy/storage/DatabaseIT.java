@@ -1,0 +1,63 @@
+package io.tracerboy.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import org.junit.jupiter.api.Test;
+
+class DatabaseIT {
+    @Test
+    void migratesAPlainPostgresqlAndSaysSo() throws Exception {
+        try (TestDatabase test = TestDatabase.create();
+             Database database = new Database(test.url(), null, null, 2)) {
+            assertThat(database.migrate(EnginePreference.AUTO)).isEqualTo(StorageEngine.POSTGRESQL);
+            assertThat(database.migrate(EnginePreference.AUTO)).isEqualTo(StorageEngine.POSTGRESQL);
+            assertThat(test.queryLong("SELECT count(*) FROM flyway_schema_history WHERE success")).isEqualTo(2);
+            assertThat(database.reachable()).isTrue();
+        }
+    }
+
+    @Test
+    void forcingTimescaledbWhereItIsMissingFailsWithAClearMessage() throws Exception {
+        try (TestDatabase test = TestDatabase.create();
+             Database database = new Database(test.url(), null, null, 2)) {
+            assertThatThrownBy(() -> database.migrate(EnginePreference.TIMESCALEDB))
+                    .hasStackTraceContaining("STORAGE_ENGINE: expected auto or postgresql, found 'timescaledb', but "
+                            + "the database has no timescaledb extension in shared_preload_libraries");
+        }
+    }
+
+    @Test
+    void theEmbeddedDatabaseIsDurableAndKeepsItsDataAcrossRestarts() throws Exception {
+        Path dir = Files.createTempDirectory("tracerboy-embedded");
+        try (EmbeddedDatabase first = EmbeddedDatabase.start(dir)) {
+            try (Connection connection = DriverManager.getConnection(first.jdbcUrl());
+                 Statement statement = connection.createStatement()) {
+                assertThat(setting(statement, "fsync")).isEqualTo("on");
+                assertThat(setting(statement, "synchronous_commit")).isEqualTo("on");
+                statement.execute("CREATE TABLE kept (v int)");
+                statement.execute("INSERT INTO kept VALUES (42)");
+            }
+        }
+        try (EmbeddedDatabase second = EmbeddedDatabase.start(dir);
+             Connection connection = DriverManager.getConnection(second.jdbcUrl());
+             Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("SELECT v FROM kept")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isEqualTo(42);
+        }
+    }
+
+    private static String setting(Statement statement, String name) throws Exception {
+        try (ResultSet rs = statement.executeQuery("SHOW " + name)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+}

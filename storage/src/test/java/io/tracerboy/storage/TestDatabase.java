@@ -1,0 +1,110 @@
+package io.tracerboy.storage;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A fresh, empty database per test class on a real PostgreSQL: the server named by {@code DATABASE_URL} when set
+ * (its user needs CREATEDB), otherwise one embedded server per test JVM. Closing drops the database.
+ */
+public final class TestDatabase implements AutoCloseable {
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+    private static String adminUrl;
+
+    private final String name;
+    private final String url;
+
+    private TestDatabase(String name, String url) {
+        this.name = name;
+        this.url = url;
+    }
+
+    /** Creates a new empty database. */
+    public static TestDatabase create() {
+        String admin = adminUrl();
+        String name = "tb_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
+        try (Connection connection = DriverManager.getConnection(admin); Statement statement = connection.createStatement()) {
+            statement.execute("DROP DATABASE IF EXISTS " + name);
+            statement.execute("CREATE DATABASE " + name);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create a test database on " + admin + ": " + e.getMessage(), e);
+        }
+        return new TestDatabase(name, withDatabase(admin, name));
+    }
+
+    /** JDBC URL of this database, credentials included. */
+    public String url() {
+        return url;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** A pool on this database with the schema migrated. */
+    public Database openMigrated(int poolSize) throws SQLException {
+        Database database = new Database(url, null, null, poolSize);
+        database.migrate(EnginePreference.AUTO);
+        return database;
+    }
+
+    /** Runs a query answering one number. */
+    public long queryLong(String sql) throws SQLException {
+        try (Connection connection = DriverManager.getConnection(url);
+             Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Override
+    public void close() throws SQLException {
+        try (Connection connection = DriverManager.getConnection(adminUrl()); Statement statement = connection.createStatement()) {
+            statement.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        }
+    }
+
+    private static synchronized String adminUrl() {
+        if (adminUrl == null) {
+            String external = System.getenv("DATABASE_URL");
+            if (external != null && !external.isBlank()) {
+                adminUrl = external;
+            } else {
+                try {
+                    Path dir = Files.createTempDirectory("tracerboy-test-pg");
+                    EmbeddedDatabase embedded = EmbeddedDatabase.start(dir);
+                    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                        try {
+                            embedded.close();
+                        } catch (IOException ignored) {
+                            // the JVM is exiting; the temp directory goes with the machine
+                        }
+                    }));
+                    adminUrl = embedded.jdbcUrl();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
+        return adminUrl;
+    }
+
+    /** The same URL with its database path replaced. */
+    static String withDatabase(String jdbcUrl, String database) {
+        int hostStart = jdbcUrl.indexOf("//") + 2;
+        int pathStart = jdbcUrl.indexOf('/', hostStart);
+        int queryStart = jdbcUrl.indexOf('?', hostStart);
+        String hostPart = jdbcUrl.substring(0, pathStart < 0 ? (queryStart < 0 ? jdbcUrl.length() : queryStart) : pathStart);
+        String query = queryStart < 0 ? "" : jdbcUrl.substring(queryStart);
+        return hostPart + "/" + database + query;
+    }
+}
