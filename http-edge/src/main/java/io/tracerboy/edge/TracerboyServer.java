@@ -121,6 +121,9 @@ public final class TracerboyServer implements AutoCloseable {
                 migrated.countDown();
                 return;
             } catch (Exception e) {
+                if (!state.accepting || Thread.currentThread().isInterrupted()) {
+                    return; // stopping
+                }
                 if (!Database.isTransient(e)) {
                     String reason = rootMessage(e);
                     log.error("cannot migrate the schema: {}", reason);
@@ -174,7 +177,9 @@ public final class TracerboyServer implements AutoCloseable {
             graceful.shutdown();
             graceful.awaitShutdown(5_000);
             undertow.stop();
-            migrator.interrupt();
+            if (Thread.currentThread() != migrator) {
+                migrator.interrupt();
+            }
             abandoned = consumer.stop(config.shutdownTimeoutMs());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

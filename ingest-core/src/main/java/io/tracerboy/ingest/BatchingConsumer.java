@@ -150,8 +150,8 @@ public final class BatchingConsumer implements Runnable {
                 if (!retrying(part, reason)) {
                     return false;
                 }
-            } catch (Exception e) {
-                throw new IllegalStateException("the dead-letter table refused an event: " + e.getMessage(), e);
+            } catch (Exception impossible) {
+                throw new IllegalStateException(impossible); // dead-letter writes retry every failure
             }
             stats.deadLettered.incrementAndGet();
             settle(part);
@@ -160,8 +160,9 @@ public final class BatchingConsumer implements Runnable {
     }
 
     /**
-     * Runs one write (or dead-letter write when {@code deadLetterReason} is set), retrying transient failures with
-     * backoff until it succeeds; false when shutdown abandoned it. A non-transient failure is thrown.
+     * Runs one write (or dead-letter write when {@code deadLetterReason} is set), retrying with backoff until it succeeds;
+     * false when shutdown abandoned it. A batch write that fails for a non-transient reason is thrown so the caller can
+     * isolate the offending event; a dead-letter write retries every failure, since it is the last place to put one.
      */
     private boolean retrying(EventBatch part, String deadLetterReason) throws Exception {
         for (int attempt = 0; ; attempt++) {
@@ -179,7 +180,10 @@ public final class BatchingConsumer implements Runnable {
                     log.info("database writes recovered after {} failed attempts", attempt);
                 }
                 return true;
-            } catch (TransientWriteException e) {
+            } catch (Exception e) {
+                if (!(e instanceof TransientWriteException) && deadLetterReason == null) {
+                    throw e;
+                }
                 stats.writeFailures.incrementAndGet();
                 if (!stats.writesFailing) {
                     stats.writesFailing = true;
@@ -223,9 +227,14 @@ public final class BatchingConsumer implements Runnable {
         stopRequested = true;
         ring.wakeConsumer();
         if (thread.getState() == Thread.State.NEW) {
-            thread.start(); // never started (schema not migrated yet): it still owes the ring's events a write
+            // Never started (the schema was never migrated): nothing can be written, so count what is in the ring.
+            abandonRequested = true;
+            while (step() != Step.DONE) {
+                Thread.onSpinWait();
+            }
+            return stats.abandoned();
         }
-        thread.join(timeoutMs);
+        thread.join(Math.max(1, timeoutMs)); // join(0) would wait forever
         if (thread.isAlive()) {
             // From now on every batch, the one being retried and all still in the ring, is counted and dropped at once.
             abandonRequested = true;

@@ -84,10 +84,44 @@ class BatchingConsumerTest {
     @Test
     void stopWritesEverythingPublishedBeforeIt() throws InterruptedException {
         BatchingConsumer consumer = consumer(1_000, 60_000);
+        consumer.start();
         publish("a", "b", "c");
-        assertThat(consumer.stop(1_000)).isZero();
+        assertThat(consumer.stop(10_000)).isZero();
         assertThat(sink.written()).extracting(TrackedEvent::userId).containsExactly("a", "b", "c");
         assertThat(stats.flushes(BatchPolicy.Trigger.SHUTDOWN)).isEqualTo(1);
+    }
+
+    @Test
+    void stoppingAConsumerThatNeverStartedAbandonsTheRingWithoutWriting() throws InterruptedException {
+        BatchingConsumer consumer = consumer(1_000, 60_000);
+        AtomicInteger abandoned = new AtomicInteger();
+        CommitListener listener = new CommitListener() {
+            @Override
+            public void onCommitted() {
+                throw new AssertionError("nothing was written");
+            }
+
+            @Override
+            public void onAbandoned() {
+                abandoned.incrementAndGet();
+            }
+        };
+        ring.tryPublish(T0, "a", EventKind.CLICK, listener);
+        ring.tryPublish(T0, "b", EventKind.CLICK, listener);
+        assertThat(consumer.stop(1_000)).isEqualTo(2);
+        assertThat(abandoned).hasValue(2);
+        assertThat(sink.batches).isEmpty();
+    }
+
+    @Test
+    void aFailingDeadLetterWriteIsRetriedRatherThanDropped() {
+        BatchingConsumer consumer = consumer(1, 1_000);
+        sink.refused = event -> true;
+        sink.deadLetterFailuresLeft = 2;
+        publish("poison");
+        consumer.step();
+        assertThat(sink.deadLetters).extracting(TrackedEvent::userId).containsExactly("poison");
+        assertThat(sleptMs).containsExactly(100L, 200L);
     }
 
     @Test

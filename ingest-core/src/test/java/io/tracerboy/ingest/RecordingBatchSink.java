@@ -10,6 +10,7 @@ final class RecordingBatchSink implements BatchSink {
     final List<TrackedEvent> deadLetters = new ArrayList<>();
     final List<String> deadLetterReasons = new ArrayList<>();
     int transientFailuresLeft;
+    int deadLetterFailuresLeft;
     Predicate<TrackedEvent> refused = event -> false;
 
     @Override
@@ -29,6 +30,10 @@ final class RecordingBatchSink implements BatchSink {
 
     @Override
     public void deadLetter(EventBatch batch, String reason) {
+        if (deadLetterFailuresLeft > 0) {
+            deadLetterFailuresLeft--;
+            throw new IllegalStateException("dead_letters: relation does not exist");
+        }
         deadLetters.addAll(events(batch));
         deadLetterReasons.add(reason);
     }

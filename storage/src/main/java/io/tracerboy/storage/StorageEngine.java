@@ -3,6 +3,7 @@ package io.tracerboy.storage;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 
 /** The engine holding {@code events}: a TimescaleDB hypertable or a plain PostgreSQL table. */
@@ -19,19 +20,54 @@ public enum StorageEngine {
     }
 
     /**
-     * The engine a fresh schema gets: TimescaleDB when the extension is available and preloaded (or forced, failing
-     * when it is not), plain PostgreSQL otherwise.
+     * The engine a fresh schema gets: TimescaleDB when its extension can be created here (available, preloaded, and the
+     * user may create it), plain PostgreSQL otherwise; forcing TimescaleDB fails where it cannot be had. Creating the
+     * extension is the test because it is what fails when it is not preloaded, and because reading
+     * {@code shared_preload_libraries} needs privileges an application user often lacks.
      */
     public static StorageEngine choose(Connection connection, EnginePreference preference) throws SQLException {
         if (preference == EnginePreference.POSTGRESQL) {
             return POSTGRESQL;
         }
-        boolean available = timescaleAvailable(connection);
-        if (preference == EnginePreference.TIMESCALEDB && !available) {
-            throw new UnavailableException("STORAGE_ENGINE: expected auto or postgresql, found 'timescaledb', but the "
-                    + "database has no timescaledb extension in shared_preload_libraries");
+        String unavailable = createExtension(connection);
+        if (unavailable == null) {
+            return TIMESCALEDB;
         }
-        return available ? TIMESCALEDB : POSTGRESQL;
+        if (preference == EnginePreference.TIMESCALEDB) {
+            throw new UnavailableException("STORAGE_ENGINE: expected auto or postgresql, found 'timescaledb', but "
+                    + unavailable);
+        }
+        return POSTGRESQL;
+    }
+
+    /** Creates the timescaledb extension (in a savepoint); null on success, otherwise why it cannot be had. */
+    private static String createExtension(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery(
+                     "SELECT count(*) FROM pg_available_extensions WHERE name = 'timescaledb'")) {
+            rs.next();
+            if (rs.getLong(1) == 0) {
+                return "the database server has no timescaledb extension installed";
+            }
+        }
+        boolean autoCommit = connection.getAutoCommit();
+        if (autoCommit) {
+            connection.setAutoCommit(false);
+        }
+        Savepoint savepoint = connection.setSavepoint();
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("CREATE EXTENSION IF NOT EXISTS timescaledb");
+            connection.releaseSavepoint(savepoint);
+            return null;
+        } catch (SQLException e) {
+            connection.rollback(savepoint);
+            return "CREATE EXTENSION timescaledb failed: " + e.getMessage().lines().findFirst().orElse("");
+        } finally {
+            if (autoCommit) {
+                connection.commit();
+                connection.setAutoCommit(true);
+            }
+        }
     }
 
     /** The engine the migrated schema actually uses. */
@@ -48,15 +84,6 @@ public enum StorageEngine {
                      + "WHERE hypertable_name = 'events'")) {
             rs.next();
             return rs.getLong(1) > 0 ? TIMESCALEDB : POSTGRESQL;
-        }
-    }
-
-    private static boolean timescaleAvailable(Connection connection) throws SQLException {
-        try (Statement statement = connection.createStatement();
-             ResultSet rs = statement.executeQuery("SELECT EXISTS (SELECT 1 FROM pg_available_extensions "
-                     + "WHERE name = 'timescaledb'), current_setting('shared_preload_libraries')")) {
-            rs.next();
-            return rs.getBoolean(1) && rs.getString(2).contains("timescaledb");
         }
     }
 }

@@ -29,7 +29,7 @@ class DatabaseIT {
              Database database = new Database(test.url(), null, null, 2)) {
             assertThatThrownBy(() -> database.migrate(EnginePreference.TIMESCALEDB))
                     .hasStackTraceContaining("STORAGE_ENGINE: expected auto or postgresql, found 'timescaledb', but "
-                            + "the database has no timescaledb extension in shared_preload_libraries");
+                            + "the database server has no timescaledb extension installed");
         }
     }
 

@@ -10,7 +10,7 @@ import org.flywaydb.core.api.migration.Context;
 
 /**
  * Turns {@code events} and {@code hourly_users} into TimescaleDB hypertables with one-day chunks when the extension is
- * installed and preloaded (or when forced), and leaves them plain otherwise. Runs right after V1, while both tables are
+ * installed, preloaded and creatable by this user (or when forced), and leaves them plain otherwise. Runs right after V1, while both tables are
  * still empty, since {@code create_hypertable} refuses non-empty tables unless told to migrate data.
  */
 public final class V2__Hypertables extends BaseJavaMigration {
@@ -27,7 +27,6 @@ public final class V2__Hypertables extends BaseJavaMigration {
             return;
         }
         try (Statement statement = connection.createStatement()) {
-            statement.execute("CREATE EXTENSION IF NOT EXISTS timescaledb");
             // No default btree on ts: the BRIN from V1 is cheaper to maintain under COPY, and chunk exclusion does the rest.
             statement.execute("SELECT create_hypertable(relation => 'events', "
                     + "dimension => by_range('ts', INTERVAL '1 day'), create_default_indexes => false)");

@@ -1,0 +1,309 @@
+package io.tracerboy.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tracerboy.storage.TestDatabase;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class HttpApiIT {
+    private static final long HOUR_MS = 3_600_000L;
+    private static final long PAST_HOUR = 1_700_000_000_000L / HOUR_MS * HOUR_MS;
+
+    private static TestDatabase database;
+    private static TracerboyServer server;
+    private static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @BeforeAll
+    static void start() throws Exception {
+        database = TestDatabase.create();
+        server = startServer(database.url(), Map.of("FLUSH_INTERVAL_MS", "5"));
+        assertThat(server.awaitReady(60_000)).isTrue();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+        database.close();
+    }
+
+    static TracerboyServer startServer(String url, Map<String, String> extra) throws IOException {
+        Map<String, String> env = new java.util.HashMap<>(Map.of("DATABASE_URL", url, "PORT", "0",
+                "BIND_ADDRESS", "127.0.0.1", "SHUTDOWN_TIMEOUT_MS", "5000"));
+        env.putAll(extra);
+        return TracerboyServer.start(TracerboyConfig.load(new String[0], new Properties(), env));
+    }
+
+    static HttpResponse<String> send(TracerboyServer target, String method, String pathAndQuery) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + target.port() + pathAndQuery))
+                .method(method, HttpRequest.BodyPublishers.noBody())
+                .timeout(Duration.ofSeconds(30))
+                .build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> post(String query) throws Exception {
+        return send(server, "POST", "/analytics?" + query);
+    }
+
+    private static void awaitRowsWritten(TracerboyServer target, long rows) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (target.stats().rowsWritten() < rows && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(target.stats().rowsWritten()).isGreaterThanOrEqualTo(rows);
+    }
+
+    @Test
+    void postsAreCountedExactlyPerUtcHour() throws Exception {
+        long hour = PAST_HOUR - 10 * HOUR_MS;
+        long before = server.stats().rowsWritten();
+        List<String> queries = List.of(
+                "timestamp=" + hour + "&user=alice&event=click",
+                "timestamp=" + (hour + 1) + "&user=alice&event=impression",
+                "timestamp=" + (hour + HOUR_MS - 1) + "&user=bob&event=impression",
+                "timestamp=" + (hour + HOUR_MS) + "&user=carol&event=click");
+        for (String query : queries) {
+            HttpResponse<String> response = post(query);
+            assertThat(response.statusCode()).isEqualTo(204);
+            assertThat(response.body()).isEmpty();
+        }
+        awaitRowsWritten(server, before + queries.size());
+
+        HttpResponse<String> first = send(server, "GET", "/analytics?timestamp=" + (hour + 1234));
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
+        assertThat(first.body()).isEqualTo("unique_users,2\nclicks,1\nimpressions,2\n");
+        assertThat(send(server, "GET", "/analytics?timestamp=" + (hour + HOUR_MS)).body())
+                .isEqualTo("unique_users,1\nclicks,1\nimpressions,0\n");
+        assertThat(send(server, "GET", "/analytics?timestamp=" + (hour - 1)).body())
+                .isEqualTo("unique_users,0\nclicks,0\nimpressions,0\n");
+    }
+
+    @Test
+    void aPostWithoutTimestampCountsInTheCurrentHour() throws Exception {
+        String user = "now-" + System.nanoTime();
+        long before = server.stats().rowsWritten();
+        String current = send(server, "GET", "/analytics").body();
+        assertThat(post("user=" + user + "&event=click").statusCode()).isEqualTo(204);
+        awaitRowsWritten(server, before + 1);
+        String after = send(server, "GET", "/analytics").body();
+        long hourStart = System.currentTimeMillis() / HOUR_MS * HOUR_MS;
+        assertThat(database.queryLong("SELECT count(*) FROM events WHERE user_id = '" + user + "' AND ts >= "
+                + "to_timestamp(" + hourStart / 1000 + ")")).isEqualTo(1);
+        assertThat(clicks(after)).isGreaterThan(clicks(current));
+    }
+
+    private static long clicks(String body) {
+        return Long.parseLong(body.lines().filter(l -> l.startsWith("clicks,")).findFirst().orElseThrow().substring(7));
+    }
+
+    @Test
+    void awkwardUserIdsAreStoredExactlyAsSent() throws Exception {
+        long hour = PAST_HOUR - 20 * HOUR_MS;
+        Map<String, String> sent = Map.of("a%09b", "a\tb", "a%0Ab", "a\nb", "a+b", "a b", "a%20c", "a c",
+                "%5CN", "\\N", "a%5Cb", "a\\b", "%C3%A9%F0%9F%98%80", "é😀", "%22%2C%27", "\",'");
+        long before = server.stats().rowsWritten();
+        for (String encoded : sent.keySet()) {
+            assertThat(post("timestamp=" + hour + "&user=" + encoded + "&event=click").statusCode()).isEqualTo(204);
+        }
+        awaitRowsWritten(server, before + sent.size());
+        List<String> stored = new ArrayList<>();
+        try (Connection connection = DriverManager.getConnection(database.url());
+             Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("SELECT user_id FROM events WHERE ts = to_timestamp(" + hour / 1000
+                     + ")")) {
+            while (rs.next()) {
+                stored.add(rs.getString(1));
+            }
+        }
+        assertThat(stored).containsExactlyInAnyOrderElementsOf(sent.values());
+        assertThat(send(server, "GET", "/analytics?timestamp=" + hour).body())
+                .isEqualTo("unique_users,8\nclicks,8\nimpressions,0\n");
+    }
+
+    @Test
+    void badInputGetsA400WithAOneLineReasonAndNothingIsStored() throws Exception {
+        long before = server.stats().accepted();
+        Map<String, String> cases = Map.of(
+                "user=u&event=foo", "event: expected click or impression, found 'foo'\n",
+                "event=click", "user: expected a user id of 1 to 256 bytes, found nothing\n",
+                "user=u&event=click&timestamp=1662981405", "timestamp: expected milliseconds since the epoch, found "
+                        + "'1662981405', which looks like seconds (2022-09-12T11:16:45Z); multiply it by 1000\n",
+                "user=u&event=click&timestamp=-1", "timestamp: expected a whole, non-negative number of milliseconds "
+                        + "since the epoch, found '-1'\n",
+                "user=%FF%FE&event=click", "user: expected UTF-8 text, found an invalid byte sequence in '%FF%FE'\n",
+                "user=a%00b&event=click", "user: expected no NUL character (%00), found 'a\\0b'\n");
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            HttpResponse<String> response = post(c.getKey());
+            assertThat(response.statusCode()).as(c.getKey()).isEqualTo(400);
+            assertThat(response.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
+            assertThat(response.body()).isEqualTo(c.getValue());
+        }
+        HttpResponse<String> badGet = send(server, "GET", "/analytics?timestamp=soon");
+        assertThat(badGet.statusCode()).isEqualTo(400);
+        assertThat(badGet.body()).startsWith("timestamp: expected a whole, non-negative number");
+        assertThat(server.stats().accepted()).isEqualTo(before);
+        assertThat(post("user=still-serving&event=click").statusCode()).isEqualTo(204);
+    }
+
+    @Test
+    void aMalformedPercentEscapeIsRefusedByTheHttpParserAndTheServerKeepsServing() throws Exception {
+        // Undertow's request-line parser validates %XX itself, before any handler runs: it answers 400 with no body
+        // and closes the connection. The reason-bearing path for escapes is covered in AnalyticsQueryTest.
+        String reply = rawRequest("POST /analytics?user=a%zz&event=click HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(reply).startsWith("HTTP/1.1 400 ");
+        assertThat(post("user=still-serving&event=click").statusCode()).isEqualTo(204);
+    }
+
+    @Test
+    void rawUnescapedUtf8IsAcceptedAndInvalidRawBytesAreNamed() throws Exception {
+        String ok = rawRequest("POST /analytics?user=\u00c3\u00a9&event=click HTTP/1.1\r\nHost: x\r\nConnection: close"
+                + "\r\n\r\n");
+        assertThat(ok).startsWith("HTTP/1.1 204 ");
+        String bad = rawRequest("POST /analytics?user=\u00ff&event=click HTTP/1.1\r\nHost: x\r\nConnection: close"
+                + "\r\n\r\n");
+        assertThat(bad).startsWith("HTTP/1.1 400 ").endsWith("user: expected UTF-8 text, found an invalid byte "
+                + "sequence in '%FF'\n");
+    }
+
+    @Test
+    void unknownPathsAre404AndWrongMethodsAre405() throws Exception {
+        HttpResponse<String> missing = send(server, "GET", "/nope");
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(missing.body()).isEqualTo("not found: /nope\n");
+        HttpResponse<String> wrong = send(server, "DELETE", "/analytics");
+        assertThat(wrong.statusCode()).isEqualTo(405);
+        assertThat(wrong.headers().firstValue("Allow")).hasValue("GET, POST");
+        assertThat(wrong.body()).isEqualTo("method not allowed: DELETE /analytics\n");
+        assertThat(send(server, "PUT", "/analytics").statusCode()).isEqualTo(405);
+        assertThat(send(server, "POST", "/healthz").statusCode()).isEqualTo(405);
+    }
+
+    @Test
+    void healthAndReadinessAnswerInPlainText() throws Exception {
+        HttpResponse<String> health = send(server, "GET", "/healthz");
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(health.body()).isEqualTo("alive\n");
+        HttpResponse<String> ready = send(server, "GET", "/readyz");
+        assertThat(ready.statusCode()).isEqualTo(200);
+        assertThat(ready.body()).isEqualTo("ready\n");
+    }
+
+    @Test
+    void aFullRingAnswers503WithRetryAfterAndReadinessSaysWhy() throws Exception {
+        try (TracerboyServer stuck = startServer("jdbc:postgresql://127.0.0.1:1/nowhere?user=x",
+                Map.of("RING_SIZE", "64", "SHUTDOWN_TIMEOUT_MS", "0"))) {
+            int accepted = 0;
+            HttpResponse<String> refused = null;
+            for (int i = 0; i < 65 && refused == null; i++) {
+                HttpResponse<String> response = send(stuck, "POST", "/analytics?user=u" + i + "&event=click");
+                if (response.statusCode() == 204) {
+                    accepted++;
+                } else {
+                    refused = response;
+                }
+            }
+            assertThat(accepted).isEqualTo(64);
+            assertThat(refused).isNotNull();
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+            assertThat(refused.body()).isEqualTo("buffer full: the database is not keeping up; retry later\n");
+            HttpResponse<String> ready = send(stuck, "GET", "/readyz");
+            assertThat(ready.statusCode()).isEqualTo(503);
+            assertThat(ready.body()).isEqualTo("not ready: schema not migrated yet\n");
+            assertThat(stuck.stats().rejectedRingFull()).isEqualTo(1);
+            assertThat(stuck.stop()).isEqualTo(64);
+        }
+    }
+
+    @Test
+    void twoServersOnOneDatabaseCountOverlappingUsersOnce() throws Exception {
+        long hour = PAST_HOUR - 30 * HOUR_MS;
+        try (TracerboyServer second = startServer(database.url(), Map.of("FLUSH_INTERVAL_MS", "5"))) {
+            assertThat(second.awaitReady(60_000)).isTrue();
+            long firstBefore = server.stats().rowsWritten();
+            int events = 0;
+            for (int i = 0; i < 300; i++) {
+                TracerboyServer target = i % 2 == 0 ? server : second;
+                String kind = i % 3 == 0 ? "click" : "impression";
+                assertThat(send(target, "POST", "/analytics?timestamp=" + (hour + i) + "&user=shared-" + (i % 50)
+                        + "&event=" + kind).statusCode()).isEqualTo(204);
+                events++;
+            }
+            awaitRowsWritten(server, firstBefore + events / 2);
+            awaitRowsWritten(second, events / 2);
+            assertThat(send(second, "GET", "/analytics?timestamp=" + hour).body())
+                    .isEqualTo("unique_users,50\nclicks,100\nimpressions,200\n");
+        }
+    }
+
+    @Test
+    void stoppingWritesEveryAcceptedEvent() throws Exception {
+        long hour = PAST_HOUR - 40 * HOUR_MS;
+        try (TestDatabase own = TestDatabase.create()) {
+            TracerboyServer lingering = startServer(own.url(), Map.of("FLUSH_INTERVAL_MS", "60000",
+                    "BATCH_SIZE", "100000"));
+            assertThat(lingering.awaitReady(60_000)).isTrue();
+            for (int i = 0; i < 500; i++) {
+                assertThat(send(lingering, "POST", "/analytics?timestamp=" + hour + "&user=u" + i + "&event=click")
+                        .statusCode()).isEqualTo(204);
+            }
+            assertThat(own.queryLong("SELECT count(*) FROM events")).isZero(); // still lingering in the batch
+            assertThat(lingering.stop()).isZero();
+            assertThat(own.queryLong("SELECT count(*) FROM events")).isEqualTo(500);
+            assertThat(own.queryLong("SELECT clicks FROM hourly_stats")).isEqualTo(500);
+        }
+    }
+
+    private static String rawRequest(String request) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            byte[] buffer = new byte[4096];
+            StringBuilder reply = new StringBuilder();
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                reply.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+                if (reply.indexOf("\r\n\r\n") > 0 && complete(reply)) {
+                    break;
+                }
+            }
+            return reply.toString();
+        }
+    }
+
+    private static boolean complete(StringBuilder reply) {
+        int headerEnd = reply.indexOf("\r\n\r\n");
+        String headers = reply.substring(0, headerEnd).toLowerCase();
+        int at = headers.indexOf("content-length:");
+        if (at < 0) {
+            return true;
+        }
+        int length = Integer.parseInt(headers.substring(at + 15, headers.indexOf('\r', at) < 0 ? headers.length()
+                : headers.indexOf('\r', at)).trim());
+        return reply.toString().getBytes(StandardCharsets.UTF_8).length - headerEnd - 4 >= length;
+    }
+}
