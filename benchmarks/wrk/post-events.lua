@@ -1,0 +1,38 @@
+-- POST /analytics load for wrk: 90% impressions, 10% clicks, USERS distinct users, all in the UTC hour starting at
+-- HOUR_MS (so one GET of that hour reconciles the run). Counts the 204s it receives and prints "TB_204 <n>" at the end.
+local hour_ms = tonumber(os.getenv("HOUR_MS") or "1577836800000")
+local users = tonumber(os.getenv("USERS") or "100000")
+local threads = {}
+local counter = 0
+ok204 = 0
+
+function setup(thread)
+  thread:set("thread_id", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  counter = thread_id * 1000000007
+end
+
+function request()
+  counter = counter + 1
+  local kind = (counter % 10 == 0) and "click" or "impression"
+  return wrk.format("POST", "/analytics?timestamp=" .. (hour_ms + counter % 3600000)
+      .. "&user=u" .. (counter % users) .. "&event=" .. kind)
+end
+
+function response(status, headers, body)
+  if status == 204 then
+    ok204 = ok204 + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do
+    total = total + t:get("ok204")
+  end
+  io.write(string.format("TB_204 %d\n", total))
+  io.write(string.format("TB_P50_US %d\nTB_P99_US %d\n", latency:percentile(50), latency:percentile(99)))
+end
