@@ -171,7 +171,7 @@ public final class TracerboyServer implements AutoCloseable {
             return stats.abandoned();
         }
         closed = true;
-        state.accepting = false;
+        stopAccepting();
         long abandoned = 0;
         try {
             graceful.shutdown();
@@ -200,6 +200,11 @@ public final class TracerboyServer implements AutoCloseable {
             log.info("stopped: {} events written in all, none lost", stats.rowsWritten());
         }
         return abandoned;
+    }
+
+    /** First step of a graceful stop: from now on POSTs get {@code 503} and {@code /readyz} says shutting down. */
+    void stopAccepting() {
+        state.accepting = false;
     }
 
     /** {@link #stop()}, for try-with-resources. */

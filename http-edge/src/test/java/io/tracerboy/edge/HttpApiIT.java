@@ -258,6 +258,20 @@ class HttpApiIT {
     }
 
     @Test
+    void aStoppingServerRefusesNewEventsWith503() throws Exception {
+        try (TracerboyServer stopping = startServer(database.url(), Map.of())) {
+            assertThat(stopping.awaitReady(60_000)).isTrue();
+            stopping.stopAccepting();
+            HttpResponse<String> refused = send(stopping, "POST", "/analytics?user=late&event=click");
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+            assertThat(refused.body()).isEqualTo("shutting down: not accepting events; send them to another replica\n");
+            assertThat(send(stopping, "GET", "/readyz").body()).isEqualTo("not ready: shutting down\n");
+            assertThat(stopping.stats().accepted()).isZero();
+        }
+    }
+
+    @Test
     void stoppingWritesEveryAcceptedEvent() throws Exception {
         long hour = PAST_HOUR - 40 * HOUR_MS;
         try (TestDatabase own = TestDatabase.create()) {
