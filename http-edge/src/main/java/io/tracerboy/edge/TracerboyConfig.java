@@ -32,7 +32,13 @@ public final class TracerboyConfig {
         WORKER_THREADS("8", "Undertow worker threads, which run the blocking GET /analytics lookups"),
         STORAGE_ENGINE("auto", "auto, timescaledb or postgresql: make events a hypertable when TimescaleDB is preloaded"),
         USER_CACHE_PAIRS("1000000", "recent (hour, user) pairs the writer remembers as committed; 0 turns it off"),
-        SHUTDOWN_TIMEOUT_MS("30000", "on SIGTERM, how long in milliseconds to keep writing buffered events before giving up");
+        ACK_MODE("buffered", "buffered (204 once in memory) or committed (204 once the event's transaction committed)"),
+        SHUTDOWN_TIMEOUT_MS("30000", "on SIGTERM, how long in milliseconds to keep writing buffered events before giving up"),
+        MAX_CONNECTIONS("10000", "open HTTP connections accepted at once; more wait in the kernel's backlog"),
+        MAX_HEADER_BYTES("16384", "largest request line plus headers, in bytes"),
+        MAX_BODY_BYTES("65536", "largest request body, in bytes (POST /analytics needs none)"),
+        REQUEST_TIMEOUT_MS("10000", "time, in milliseconds, a client has to send a whole request once it started"),
+        IDLE_TIMEOUT_MS("60000", "time, in milliseconds, an idle keep-alive connection stays open");
 
         private final String defaultValue;
         private final String description;
@@ -82,6 +88,12 @@ public final class TracerboyConfig {
     private final EnginePreference storageEngine;
     private final long userCachePairs;
     private final long shutdownTimeoutMs;
+    private final AckMode ackMode;
+    private final int maxConnections;
+    private final int maxHeaderBytes;
+    private final long maxBodyBytes;
+    private final int requestTimeoutMs;
+    private final int idleTimeoutMs;
 
     private TracerboyConfig(Values v) {
         databaseUrl = v.databaseUrl(Setting.DATABASE_URL);
@@ -99,6 +111,12 @@ public final class TracerboyConfig {
         storageEngine = v.choice(Setting.STORAGE_ENGINE, EnginePreference.class);
         userCachePairs = v.integer(Setting.USER_CACHE_PAIRS, 0, 100_000_000);
         shutdownTimeoutMs = v.integer(Setting.SHUTDOWN_TIMEOUT_MS, 0, 3_600_000);
+        ackMode = v.choice(Setting.ACK_MODE, AckMode.class);
+        maxConnections = (int) v.integer(Setting.MAX_CONNECTIONS, 1, 1_000_000);
+        maxHeaderBytes = (int) v.integer(Setting.MAX_HEADER_BYTES, 1_024, 1_048_576);
+        maxBodyBytes = v.integer(Setting.MAX_BODY_BYTES, 0, 1_048_576);
+        requestTimeoutMs = (int) v.integer(Setting.REQUEST_TIMEOUT_MS, 100, 600_000);
+        idleTimeoutMs = (int) v.integer(Setting.IDLE_TIMEOUT_MS, 100, 3_600_000);
     }
 
     /** Reads the process's command line, system properties and environment. */
@@ -130,7 +148,13 @@ public final class TracerboyConfig {
         out.put("WORKER_THREADS", Integer.toString(workerThreads));
         out.put("STORAGE_ENGINE", storageEngine.name().toLowerCase(Locale.ROOT));
         out.put("USER_CACHE_PAIRS", Long.toString(userCachePairs));
+        out.put("ACK_MODE", ackMode.name().toLowerCase(Locale.ROOT));
         out.put("SHUTDOWN_TIMEOUT_MS", Long.toString(shutdownTimeoutMs));
+        out.put("MAX_CONNECTIONS", Integer.toString(maxConnections));
+        out.put("MAX_HEADER_BYTES", Integer.toString(maxHeaderBytes));
+        out.put("MAX_BODY_BYTES", Long.toString(maxBodyBytes));
+        out.put("REQUEST_TIMEOUT_MS", Integer.toString(requestTimeoutMs));
+        out.put("IDLE_TIMEOUT_MS", Integer.toString(idleTimeoutMs));
         return out;
     }
 
@@ -207,6 +231,30 @@ public final class TracerboyConfig {
 
     public long shutdownTimeoutMs() {
         return shutdownTimeoutMs;
+    }
+
+    public AckMode ackMode() {
+        return ackMode;
+    }
+
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    public int maxHeaderBytes() {
+        return maxHeaderBytes;
+    }
+
+    public long maxBodyBytes() {
+        return maxBodyBytes;
+    }
+
+    public int requestTimeoutMs() {
+        return requestTimeoutMs;
+    }
+
+    public int idleTimeoutMs() {
+        return idleTimeoutMs;
     }
 
     /** Raw values by setting, with the name of the source each came from, for messages. */

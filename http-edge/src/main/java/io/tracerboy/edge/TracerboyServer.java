@@ -23,6 +23,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xnio.Options;
 
 /**
  * The running service: embedded or external PostgreSQL, the ring and its writer, and the Undertow server, wired in one
@@ -66,7 +67,7 @@ public final class TracerboyServer implements AutoCloseable {
                 new CopyBatchSink(database.dataSource(), config.userCachePairs()), BACKOFF, System::nanoTime,
                 Thread::sleep, stats);
 
-        IngestHandler ingest = new IngestHandler(ring, System::currentTimeMillis, state);
+        IngestHandler ingest = new IngestHandler(ring, System::currentTimeMillis, state, config.ackMode());
         RoutingHandler routes = Handlers.routing()
                 .post("/analytics", ingest)
                 .get("/analytics", new AnalyticsQueryHandler(new HourlyStats(database.dataSource()),
@@ -84,6 +85,14 @@ public final class TracerboyServer implements AutoCloseable {
                 // decoding maps bad UTF-8 to U+FFFD, and its request parser answers an empty 400 for a bad escape.
                 .setServerOption(UndertowOptions.DECODE_URL, false)
                 .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
+                // Hostile or broken clients: bounded requests, and no socket held open for free.
+                .setServerOption(UndertowOptions.MAX_HEADER_SIZE, config.maxHeaderBytes())
+                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, config.maxBodyBytes())
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, config.requestTimeoutMs())
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, config.idleTimeoutMs())
+                .setServerOption(UndertowOptions.IDLE_TIMEOUT, config.idleTimeoutMs())
+                .setSocketOption(Options.CONNECTION_HIGH_WATER, config.maxConnections())
+                .setSocketOption(Options.CONNECTION_LOW_WATER, config.maxConnections())
                 .setHandler(graceful)
                 .build();
         migrator = new Thread(this::migrate, "tracerboy-migrate");

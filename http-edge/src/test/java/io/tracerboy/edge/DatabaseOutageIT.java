@@ -1,0 +1,144 @@
+package io.tracerboy.edge;
+
+import static io.tracerboy.edge.HttpApiIT.send;
+import static io.tracerboy.edge.HttpApiIT.startServer;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tracerboy.storage.TcpProxy;
+import io.tracerboy.storage.TestDatabase;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+
+/** Database outages caused for real through a TCP proxy; every assertion compares rows with 204s. */
+class DatabaseOutageIT {
+    private static final long HOUR = 1_600_000_000_000L / 3_600_000L * 3_600_000L;
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    private static long rows(TestDatabase database) {
+        try {
+            return database.queryLong("SELECT count(*) FROM events");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void anOutageFillsTheRingThen503sAndTheBacklogDrainsExactlyOnceWhenTheDatabaseReturns() throws Exception {
+        try (TestDatabase database = TestDatabase.create();
+             TcpProxy proxy = new TcpProxy(database.url());
+             TracerboyServer server = startServer(proxy.proxiedUrl(database.url()),
+                     Map.of("RING_SIZE", "1024", "BATCH_SIZE", "100", "FLUSH_INTERVAL_MS", "5"))) {
+            assertThat(server.awaitReady(60_000)).isTrue();
+            long acknowledged = 0;
+            for (int i = 0; i < 200; i++) {
+                assertThat(post(server, i).statusCode()).isEqualTo(204);
+                acknowledged++;
+            }
+            long before = acknowledged;
+            await("the first 200 rows", () -> rows(database) == before);
+
+            proxy.refuse();
+            proxy.dropAll();
+            HttpResponse<String> refused = null;
+            for (int i = 200; refused == null; i++) {
+                HttpResponse<String> response = post(server, i);
+                if (response.statusCode() == 204) {
+                    acknowledged++;
+                } else {
+                    refused = response;
+                }
+            }
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+            // The ring (1024) and the writer's batch in hand (100) hold everything acknowledged during the outage.
+            assertThat(acknowledged - 200).isBetween(1024L, 1024L + 100);
+            await("writes to be reported failing", () -> server.stats().writesFailing());
+            HttpResponse<String> notReady = send(server, "GET", "/readyz");
+            assertThat(notReady.statusCode()).isEqualTo(503);
+            assertThat(notReady.body()).isEqualTo("not ready: database writes failing, retrying\n");
+            assertThat(rows(database)).isEqualTo(200);
+
+            proxy.restore();
+            long total = acknowledged;
+            await("the backlog to drain", () -> rows(database) >= total);
+            assertThat(rows(database)).isEqualTo(total);
+            assertThat(database.queryLong("SELECT clicks + impressions FROM hourly_stats")).isEqualTo(total);
+            assertThat(database.queryLong("SELECT count(DISTINCT user_id) FROM events")).isEqualTo(total);
+            await("readiness to return", () -> {
+                try {
+                    return send(server, "GET", "/readyz").statusCode() == 200;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+            assertThat(server.stats().writeFailures()).isPositive();
+        }
+    }
+
+    @Test
+    void connectionsResetOverAndOverUnderLoadLoseNothingAndDuplicateNothing() throws Exception {
+        try (TestDatabase database = TestDatabase.create();
+             TcpProxy proxy = new TcpProxy(database.url());
+             TracerboyServer server = startServer(proxy.proxiedUrl(database.url()),
+                     Map.of("BATCH_SIZE", "500", "FLUSH_INTERVAL_MS", "2"))) {
+            assertThat(server.awaitReady(60_000)).isTrue();
+            AtomicLong acknowledged = new AtomicLong();
+            AtomicBoolean loading = new AtomicBoolean(true);
+            List<Thread> clients = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                int client = c;
+                Thread t = new Thread(() -> {
+                    for (int i = 0; loading.get(); i++) {
+                        try {
+                            if (post(server, client * 10_000_000 + i).statusCode() == 204) {
+                                acknowledged.incrementAndGet();
+                            }
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                });
+                clients.add(t);
+                t.start();
+            }
+            // Reset every database connection 30 times while events flow: some resets land mid-COPY, some mid-COMMIT.
+            for (int round = 0; round < 30; round++) {
+                long target = acknowledged.get() + 300;
+                await("more acknowledgements", () -> acknowledged.get() >= target);
+                proxy.dropAll();
+            }
+            loading.set(false);
+            for (Thread t : clients) {
+                t.join();
+            }
+            long total = acknowledged.get();
+            await("every acknowledged event to be written", () -> rows(database) >= total);
+            assertThat(rows(database)).isEqualTo(total);
+            assertThat(database.queryLong("SELECT count(DISTINCT user_id) FROM events")).isEqualTo(total);
+            assertThat(database.queryLong("SELECT sum(clicks + impressions) FROM hourly_stats")).isEqualTo(total);
+            assertThat(database.queryLong("SELECT sum(unique_users) FROM hourly_stats")).isEqualTo(total);
+            assertThat(server.stats().writeFailures()).isPositive();
+        }
+    }
+
+    private static HttpResponse<String> post(TracerboyServer server, int i) throws Exception {
+        return send(server, "POST", "/analytics?timestamp=" + (HOUR + i % 3_600_000) + "&user=u" + i + "&event="
+                + (i % 2 == 0 ? "click" : "impression"));
+    }
+}
