@@ -34,11 +34,6 @@ final class IngestHandler implements HttpHandler {
 
     @Override
     public void handleRequest(HttpServerExchange exchange) {
-        if (!state.accepting) {
-            rejectedShuttingDown.increment();
-            Replies.unavailable(exchange, 1, "shutting down: not accepting events; send them to another replica");
-            return;
-        }
         TrackedEvent event;
         try {
             event = AnalyticsQuery.parseEvent(exchange.getQueryString(), millisClock.getAsLong());
@@ -57,7 +52,18 @@ final class IngestHandler implements HttpHandler {
     }
 
     private void publish(HttpServerExchange exchange, TrackedEvent event, CommitListener listener) {
-        if (!ring.tryPublish(event.timestampMs(), event.userId(), event.kind(), listener)) {
+        if (!state.enterPublish()) {
+            rejectedShuttingDown.increment();
+            Replies.unavailable(exchange, 1, "shutting down: not accepting events; send them to another replica");
+            return;
+        }
+        boolean published;
+        try {
+            published = ring.tryPublish(event.timestampMs(), event.userId(), event.kind(), listener);
+        } finally {
+            state.exitPublish();
+        }
+        if (!published) {
             Replies.unavailable(exchange, 1, "buffer full: the database is not keeping up; retry later");
         } else if (listener == null) {
             Replies.noContent(exchange);

@@ -125,8 +125,14 @@ public final class TracerboyServer implements AutoCloseable {
                 StorageEngine engine = database.migrate(config.storageEngine());
                 log.info("schema migrated; storage engine: {}", engine == StorageEngine.TIMESCALEDB
                         ? "TimescaleDB (events and hourly_users are hypertables)" : "PostgreSQL (plain tables)");
-                state.migrated = true;
-                consumer.start();
+                synchronized (this) {
+                    if (closed) {
+                        migrated.countDown();
+                        return; // stop() already accounted for the ring
+                    }
+                    state.migrated = true;
+                    consumer.start();
+                }
                 migrated.countDown();
                 return;
             } catch (Exception e) {
@@ -180,16 +186,17 @@ public final class TracerboyServer implements AutoCloseable {
             return stats.abandoned();
         }
         closed = true;
-        stopAccepting();
+        state.stopAccepting();
         long abandoned = 0;
         try {
-            graceful.shutdown();
-            graceful.awaitShutdown(5_000);
-            undertow.stop();
             if (Thread.currentThread() != migrator) {
                 migrator.interrupt();
             }
+            // Write the ring first, while the IO threads still run: committed-mode requests are answered from there.
             abandoned = consumer.stop(config.shutdownTimeoutMs());
+            graceful.shutdown();
+            graceful.awaitShutdown(5_000);
+            undertow.stop();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -213,7 +220,7 @@ public final class TracerboyServer implements AutoCloseable {
 
     /** First step of a graceful stop: from now on POSTs get {@code 503} and {@code /readyz} says shutting down. */
     void stopAccepting() {
-        state.accepting = false;
+        state.stopAccepting();
     }
 
     /** {@link #stop()}, for try-with-resources. */
