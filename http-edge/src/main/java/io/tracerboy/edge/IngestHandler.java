@@ -22,18 +22,28 @@ final class IngestHandler implements HttpHandler {
     private final LongSupplier millisClock;
     private final ServiceState state;
     private final boolean ackOnCommit;
+    private final long maxBodyBytes;
     final LongAdder rejectedInvalid = new LongAdder();
     final LongAdder rejectedShuttingDown = new LongAdder();
 
-    IngestHandler(EventRing ring, LongSupplier millisClock, ServiceState state, AckMode ackMode) {
+    IngestHandler(EventRing ring, LongSupplier millisClock, ServiceState state, AckMode ackMode, long maxBodyBytes) {
         this.ring = ring;
         this.millisClock = millisClock;
         this.state = state;
         this.ackOnCommit = ackMode == AckMode.COMMITTED;
+        this.maxBodyBytes = maxBodyBytes;
     }
 
     @Override
     public void handleRequest(HttpServerExchange exchange) {
+        long bodyBytes = exchange.getRequestContentLength();
+        if (bodyBytes > maxBodyBytes) {
+            // Undertow enforces MAX_ENTITY_SIZE only on a body that is read, and this handler reads none.
+            exchange.setPersistent(false);
+            Replies.line(exchange, 413, "request body: expected at most " + maxBodyBytes + " bytes (the event goes in "
+                    + "the query string), found " + bodyBytes + " bytes");
+            return;
+        }
         TrackedEvent event;
         try {
             event = AnalyticsQuery.parseEvent(exchange.getQueryString(), millisClock.getAsLong());

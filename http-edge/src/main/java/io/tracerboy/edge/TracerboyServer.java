@@ -67,7 +67,8 @@ public final class TracerboyServer implements AutoCloseable {
                 new CopyBatchSink(database.dataSource(), config.userCachePairs()), BACKOFF, System::nanoTime,
                 Thread::sleep, stats);
 
-        IngestHandler ingest = new IngestHandler(ring, System::currentTimeMillis, state, config.ackMode());
+        IngestHandler ingest = new IngestHandler(ring, System::currentTimeMillis, state, config.ackMode(),
+                config.maxBodyBytes());
         RoutingHandler routes = Handlers.routing()
                 .post("/analytics", ingest)
                 .get("/analytics", new AnalyticsQueryHandler(new HourlyStats(database.dataSource()),

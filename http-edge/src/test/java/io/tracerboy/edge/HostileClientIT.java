@@ -1,0 +1,121 @@
+package io.tracerboy.edge;
+
+import static io.tracerboy.edge.HttpApiIT.send;
+import static io.tracerboy.edge.HttpApiIT.startServer;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tracerboy.storage.TestDatabase;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Clients that send too much, too slowly, or garbage cannot stall others. */
+class HostileClientIT {
+    private static TestDatabase database;
+    private static TracerboyServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        database = TestDatabase.create();
+        server = startServer(database.url(), Map.of("REQUEST_TIMEOUT_MS", "300", "IDLE_TIMEOUT_MS", "300",
+                "MAX_HEADER_BYTES", "4096", "MAX_BODY_BYTES", "1024", "IO_THREADS", "1"));
+        assertThat(server.awaitReady(60_000)).isTrue();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+        database.close();
+    }
+
+    private static Socket connect() throws Exception {
+        Socket socket = new Socket("127.0.0.1", server.port());
+        socket.setSoTimeout(10_000);
+        return socket;
+    }
+
+    private static String readAll(Socket socket) throws Exception {
+        InputStream in = socket.getInputStream();
+        StringBuilder reply = new StringBuilder();
+        byte[] buffer = new byte[4096];
+        try {
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                reply.append(new String(buffer, 0, n, StandardCharsets.ISO_8859_1));
+            }
+        } catch (java.net.SocketException reset) {
+            // closed by the server with a reset: as good as a FIN here
+        }
+        return reply.toString();
+    }
+
+    @Test
+    void slowClientsAreCutOffAndDoNotDelayOthers() throws Exception {
+        List<Socket> slow = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            Socket socket = connect();
+            OutputStream out = socket.getOutputStream();
+            out.write("POST /analytics?user=slow&event=cl".getBytes(StandardCharsets.US_ASCII)); // and never finish
+            out.flush();
+            slow.add(socket);
+        }
+        // With one IO thread held by nobody, others are served at once.
+        assertThat(send(server, "POST", "/analytics?user=prompt&event=click").statusCode()).isEqualTo(204);
+        for (Socket socket : slow) {
+            // The server closes each half-sent request after REQUEST_TIMEOUT_MS (read returns end of stream).
+            assertThat(readAll(socket)).doesNotContain("204");
+            socket.close();
+        }
+        assertThat(database.queryLong("SELECT count(*) FROM events WHERE user_id = 'slow'")).isZero();
+    }
+
+    @Test
+    void anIdleKeepAliveConnectionIsClosed() throws Exception {
+        try (Socket socket = connect()) {
+            socket.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String reply = readAll(socket); // returns once the server closes the idle connection
+            assertThat(reply).startsWith("HTTP/1.1 200 ").contains("alive");
+        }
+    }
+
+    @Test
+    void oversizedHeadersAreRefusedAndTheServerKeepsServing() throws Exception {
+        try (Socket socket = connect()) {
+            String huge = "X-Padding: " + "a".repeat(8_000) + "\r\n";
+            socket.getOutputStream().write(("POST /analytics?user=big&event=click HTTP/1.1\r\nHost: x\r\n" + huge
+                    + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertThat(readAll(socket)).doesNotContain(" 204 ");
+        }
+        assertThat(send(server, "POST", "/analytics?user=after-big&event=click").statusCode()).isEqualTo(204);
+        assertThat(database.queryLong("SELECT count(*) FROM events WHERE user_id = 'big'")).isZero();
+    }
+
+    @Test
+    void anOversizedBodyIsRefused() throws Exception {
+        try (Socket socket = connect()) {
+            String body = "b".repeat(4_000);
+            socket.getOutputStream().write(("POST /analytics?user=body&event=click HTTP/1.1\r\nHost: x\r\n"
+                    + "Content-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.US_ASCII));
+            String reply = readAll(socket);
+            assertThat(reply).startsWith("HTTP/1.1 413 ").endsWith("request body: expected at most 1024 bytes (the "
+                    + "event goes in the query string), found 4000 bytes\n");
+        }
+        assertThat(database.queryLong("SELECT count(*) FROM events WHERE user_id = 'body'")).isZero();
+    }
+
+    @Test
+    void garbageIsAnsweredWith400AndTheConnectionClosed() throws Exception {
+        try (Socket socket = connect()) {
+            socket.getOutputStream().write("\u0001\u0002 NONSENSE\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(readAll(socket)).startsWith("HTTP/1.1 400 ");
+        }
+        assertThat(send(server, "GET", "/healthz").statusCode()).isEqualTo(200);
+    }
+}

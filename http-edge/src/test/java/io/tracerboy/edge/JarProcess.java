@@ -1,0 +1,181 @@
+package io.tracerboy.edge;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** The real {@code target/tracerboy.jar} as a child process on a free port, with its log captured. */
+final class JarProcess implements AutoCloseable {
+    private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
+
+    private final Process process;
+    private final Thread reader;
+    private final List<String> output = new ArrayList<>();
+    private final int port;
+    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    JarProcess(Map<String, String> env) throws Exception {
+        Path jar = Path.of("target", "tracerboy.jar");
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException("run 'mvn package' first: " + jar.toAbsolutePath() + " is missing");
+        }
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", jar.toString()).redirectErrorStream(true);
+        builder.environment().put("PORT", "0");
+        builder.environment().put("BIND_ADDRESS", "127.0.0.1");
+        builder.environment().putAll(env);
+        process = builder.start();
+        CompletableFuture<Integer> listening = new CompletableFuture<>();
+        reader = new Thread(() -> {
+            try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                for (String line; (line = lines.readLine()) != null; ) {
+                    synchronized (output) {
+                        output.add(line);
+                    }
+                    Matcher m = LISTENING.matcher(line);
+                    if (m.find()) {
+                        listening.complete(Integer.parseInt(m.group(1)));
+                    }
+                }
+            } catch (Exception ignored) {
+                // the process ended
+            }
+            listening.complete(-1);
+        });
+        reader.start();
+        port = listening.get(60, TimeUnit.SECONDS);
+        if (port < 0) {
+            throw new IllegalStateException("tracerboy did not start: " + output());
+        }
+        awaitReady();
+    }
+
+    int port() {
+        return port;
+    }
+
+    List<String> output() {
+        synchronized (output) {
+            return List.copyOf(output);
+        }
+    }
+
+    private void awaitReady() throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/readyz")).build(), HttpResponse.BodyHandlers.ofString());
+            if (ready.statusCode() == 200) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("not ready within 60 s: " + output());
+    }
+
+    /**
+     * Starts {@code clients} threads posting until {@link Load#stop()} or a failure; {@code query} makes the query of
+     * request number {@code n} (unique across clients). Each 204 is recorded.
+     */
+    Load load(int clients, IntFunction<String> query) {
+        return new Load(clients, query);
+    }
+
+    /** Signals the process: SIGTERM, or SIGKILL when {@code kill}. Through the handle, which keeps our end of stdout. */
+    void signal(boolean kill) {
+        if (kill) {
+            process.toHandle().destroyForcibly();
+        } else {
+            process.toHandle().destroy();
+        }
+    }
+
+    /** Waits for the exit and the log's last lines; answers the exit status. */
+    int awaitExit() throws InterruptedException {
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            throw new AssertionError("still running after 120 s: " + output());
+        }
+        reader.join(10_000);
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+    }
+
+    /** Concurrent POST clients; {@link #acknowledged()} lists the request numbers answered 204. */
+    final class Load {
+        private final List<Thread> threads = new ArrayList<>();
+        private final List<Integer> acknowledged = new ArrayList<>();
+        private final AtomicLong count = new AtomicLong();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+
+        private Load(int clients, IntFunction<String> query) {
+            for (int c = 0; c < clients; c++) {
+                int client = c;
+                Thread t = new Thread(() -> {
+                    for (int i = 0; running.get(); i++) {
+                        int n = client * 10_000_000 + i;
+                        try {
+                            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(
+                                    "http://127.0.0.1:" + port + "/analytics?" + query.apply(n)))
+                                    .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(60))
+                                    .build(), HttpResponse.BodyHandlers.discarding());
+                            if (response.statusCode() != 204) {
+                                return;
+                            }
+                            synchronized (acknowledged) {
+                                acknowledged.add(n);
+                            }
+                            count.incrementAndGet();
+                        } catch (Exception stopped) {
+                            return;
+                        }
+                    }
+                });
+                threads.add(t);
+                t.start();
+            }
+        }
+
+        /** Waits until at least {@code n} requests were acknowledged. */
+        void awaitAcknowledged(long n) {
+            while (count.get() < n) {
+                if (threads.stream().noneMatch(Thread::isAlive)) {
+                    throw new AssertionError("the clients stopped after " + count.get() + " acknowledgements");
+                }
+                Thread.onSpinWait();
+            }
+        }
+
+        /** Waits for every client to stop by itself (the server went away) and answers the acknowledged numbers. */
+        List<Integer> awaitClients() throws InterruptedException {
+            for (Thread t : threads) {
+                t.join(120_000);
+            }
+            running.set(false);
+            synchronized (acknowledged) {
+                return List.copyOf(acknowledged);
+            }
+        }
+    }
+}
