@@ -25,7 +25,8 @@ public final class TracerboyConfig {
         BIND_ADDRESS("0.0.0.0", "address the HTTP server listens on"),
         PORT("9090", "HTTP port, 0 for any free port"),
         BATCH_SIZE("10000", "most events per COPY transaction"),
-        FLUSH_INTERVAL_MS("100", "longest time, in milliseconds, an event waits in a partial batch before it is written"),
+        FLUSH_INTERVAL_MS(null, "longest time, in milliseconds, an event waits in a partial batch before it is written; "
+                + "default: 100 with ACK_MODE=buffered, 0 with ACK_MODE=committed (whose clients wait for the commit)"),
         RING_SIZE("262144", "ring buffer slots (a power of two): events held while the database is slow or away"),
         DB_POOL_SIZE("4", "database connections: one for the writer, the rest for GET /analytics and /readyz"),
         IO_THREADS(null, "Undertow IO threads; default: the number of CPU cores"),
@@ -103,7 +104,8 @@ public final class TracerboyConfig {
         bindAddress = v.nonEmpty(Setting.BIND_ADDRESS, "an IP address or host name");
         port = (int) v.integer(Setting.PORT, 0, 65_535);
         batchSizeEvents = (int) v.integer(Setting.BATCH_SIZE, 1, 1_000_000);
-        flushIntervalMs = v.integer(Setting.FLUSH_INTERVAL_MS, 0, 60_000);
+        ackMode = v.choice(Setting.ACK_MODE, AckMode.class);
+        flushIntervalMs = v.integer(Setting.FLUSH_INTERVAL_MS, 0, 60_000, ackMode == AckMode.COMMITTED ? 0 : 100);
         ringSizeSlots = v.powerOfTwo(Setting.RING_SIZE, 1 << 6, 1 << 26);
         dbPoolSize = (int) v.integer(Setting.DB_POOL_SIZE, 2, 200);
         ioThreads = (int) v.integer(Setting.IO_THREADS, 1, 1_024, Runtime.getRuntime().availableProcessors());
@@ -111,7 +113,6 @@ public final class TracerboyConfig {
         storageEngine = v.choice(Setting.STORAGE_ENGINE, EnginePreference.class);
         userCachePairs = v.integer(Setting.USER_CACHE_PAIRS, 0, 100_000_000);
         shutdownTimeoutMs = v.integer(Setting.SHUTDOWN_TIMEOUT_MS, 0, 3_600_000);
-        ackMode = v.choice(Setting.ACK_MODE, AckMode.class);
         maxConnections = (int) v.integer(Setting.MAX_CONNECTIONS, 1, 1_000_000);
         maxHeaderBytes = (int) v.integer(Setting.MAX_HEADER_BYTES, 1_024, 1_048_576);
         maxBodyBytes = v.integer(Setting.MAX_BODY_BYTES, 0, 1_048_576);
@@ -164,7 +165,7 @@ public final class TracerboyConfig {
                 + "Each option can also be set as an environment variable or as -Dtracerboy.<option>=value.\n\n");
         for (Setting s : Setting.values()) {
             out.append(String.format("  %-24s %-20s default: %s%n      %s%n", s.optionName() + "=…", s.envName(),
-                    s.defaultValue() == null ? "(none)" : s.defaultValue(), s.description()));
+                    s.defaultValue() == null ? "see below" : s.defaultValue(), s.description()));
         }
         return out.toString();
     }

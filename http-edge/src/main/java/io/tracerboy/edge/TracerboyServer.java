@@ -169,6 +169,11 @@ public final class TracerboyServer implements AutoCloseable {
         return ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress()).getPort();
     }
 
+    /** Events in the ring not yet taken by the writer. */
+    public long ringDepth() {
+        return ring.depthSlots();
+    }
+
     public PipelineStats stats() {
         return stats;
     }

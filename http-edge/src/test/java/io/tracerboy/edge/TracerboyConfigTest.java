@@ -51,6 +51,15 @@ class TracerboyConfigTest {
     }
 
     @Test
+    void committedAcknowledgementsFlushWithoutLingeringUnlessToldOtherwise() {
+        assertThat(fromEnv(Map.of("ACK_MODE", "committed")).flushIntervalMs()).isZero();
+        assertThat(fromEnv(Map.of("ACK_MODE", "committed", "FLUSH_INTERVAL_MS", "5")).flushIntervalMs()).isEqualTo(5);
+        assertThat(fromEnv(Map.of("ACK_MODE", "buffered")).ackMode()).isEqualTo(AckMode.BUFFERED);
+        assertThatThrownBy(() -> fromEnv(Map.of("ACK_MODE", "eventually")))
+                .hasMessage("ACK_MODE: expected buffered or committed, found 'eventually'");
+    }
+
+    @Test
     void theCommandLineWinsOverPropertiesWhichWinOverTheEnvironment() {
         Properties properties = new Properties();
         properties.setProperty("tracerboy.batch-size", "200");

@@ -1,0 +1,144 @@
+package io.tracerboy.bench;
+
+import io.tracerboy.edge.TracerboyConfig;
+import io.tracerboy.edge.TracerboyServer;
+import io.tracerboy.storage.EmbeddedDatabase;
+import io.tracerboy.storage.TcpProxy;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.Properties;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAccumulator;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A database outage under steady load, for real: tracerboy (in this JVM) writes to PostgreSQL through a TCP proxy;
+ * POSTs arrive at a fixed rate; the proxy refuses and resets connections for the outage, then lets them through again.
+ * Reports what was acknowledged during the outage, the ring's peak depth, the 503s, how long the backlog took to drain,
+ * and reconciles rows against 204s.
+ *
+ * <p>{@code java -cp benchmarks/target/benchmarks.jar io.tracerboy.bench.OutageBenchmark [rate/s] [outage s] [ring]}
+ */
+public final class OutageBenchmark {
+    private static final int CLIENTS = 16;
+    private OutageBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int rate = args.length > 0 ? Integer.parseInt(args[0]) : 5_000;
+        int outageSeconds = args.length > 1 ? Integer.parseInt(args[1]) : 30;
+        String ring = args.length > 2 ? args[2] : "262144";
+        String url = System.getenv("DATABASE_URL");
+        EmbeddedDatabase embedded = null;
+        if (url == null) {
+            embedded = EmbeddedDatabase.start(Files.createTempDirectory("tracerboy-outage"));
+            url = embedded.jdbcUrl();
+        }
+        long hour = (1_500_000_000_000L + System.nanoTime() % 1_000_000 * 3_600_000L) / 3_600_000L * 3_600_000L;
+        try (TcpProxy proxy = new TcpProxy(url);
+             TracerboyServer server = TracerboyServer.start(TracerboyConfig.load(new String[0], new Properties(),
+                     Map.of("DATABASE_URL", proxy.proxiedUrl(url), "PORT", "0", "BIND_ADDRESS", "127.0.0.1",
+                             "RING_SIZE", ring)))) {
+            server.awaitReady(60_000);
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            AtomicLong acknowledged = new AtomicLong();
+            AtomicLong refused = new AtomicLong();
+            AtomicLong failed = new AtomicLong();
+            AtomicLong sequence = new AtomicLong();
+            LongAccumulator peakDepth = new LongAccumulator(Math::max, 0);
+            AtomicBoolean running = new AtomicBoolean(true);
+            // CLIENTS keep-alive connections, each paced to rate / CLIENTS requests per second.
+            long intervalNanos = TimeUnit.SECONDS.toNanos(CLIENTS) / rate;
+            List<Thread> clients = new ArrayList<>();
+            for (int c = 0; c < CLIENTS; c++) {
+                Thread client = new Thread(() -> {
+                    long next = System.nanoTime();
+                    while (running.get()) {
+                        long n = sequence.incrementAndGet();
+                        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                                + "/analytics?timestamp=" + (hour + n % 3_600_000) + "&user=u" + n % 100_000
+                                + "&event=" + (n % 10 == 0 ? "click" : "impression")))
+                                .POST(HttpRequest.BodyPublishers.noBody()).build();
+                        try {
+                            int status = http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+                            (status == 204 ? acknowledged : refused).incrementAndGet();
+                        } catch (Exception e) {
+                            failed.incrementAndGet();
+                        }
+                        peakDepth.accumulate(server.ringDepth());
+                        next += intervalNanos;
+                        LockSupport.parkNanos(next - System.nanoTime());
+                    }
+                });
+                clients.add(client);
+                client.start();
+            }
+
+            Thread.sleep(5_000);
+            long beforeOutage = acknowledged.get();
+            proxy.refuse();
+            proxy.dropAll();
+            long outageStart = System.nanoTime();
+            long firstRefusalMs = -1;
+            while (System.nanoTime() - outageStart < TimeUnit.SECONDS.toNanos(outageSeconds)) {
+                if (firstRefusalMs < 0 && refused.get() > 0) {
+                    firstRefusalMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - outageStart);
+                }
+                Thread.sleep(10);
+            }
+            long duringOutage = acknowledged.get() - beforeOutage;
+            long refusedDuringOutage = refused.get();
+            long depthAtRecovery = server.ringDepth();
+            proxy.restore();
+            long recovery = System.nanoTime();
+            while (server.stats().writesFailing() || server.ringDepth() > rate / 10) {
+                peakDepth.accumulate(server.ringDepth());
+                Thread.sleep(5);
+            }
+            long drainMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - recovery);
+            Thread.sleep(2_000);
+            running.set(false);
+            for (Thread client : clients) {
+                client.join();
+            }
+            server.stop();
+            long rows;
+            try (Connection connection = DriverManager.getConnection(url);
+                 Statement statement = connection.createStatement();
+                 ResultSet rs = statement.executeQuery("SELECT coalesce(sum(clicks + impressions), 0) FROM hourly_stats "
+                         + "WHERE hour = to_timestamp(" + hour / 1000 + ")")) {
+                rs.next();
+                rows = rs.getLong(1);
+            }
+            System.out.printf("offered rate:                      %d POST/s for 5 s + %d s outage + drain + 2 s%n",
+                    rate, outageSeconds);
+            System.out.printf("ring:                              %s slots%n", ring);
+            System.out.printf("acknowledged during the outage:    %d (%.1f s of traffic)%n", duringOutage,
+                    duringOutage / (double) rate);
+            System.out.printf("503 during the outage:             %d (first after %s)%n", refusedDuringOutage,
+                    firstRefusalMs < 0 ? "never" : firstRefusalMs + " ms");
+            System.out.printf("ring depth at recovery / peak:     %d / %d%n", depthAtRecovery, peakDepth.get());
+            System.out.printf("backlog drained in:                %d ms after the database returned%n", drainMs);
+            System.out.printf("204s / events stored / failed:     %d / %d / %d%n", acknowledged.get(), rows, failed.get());
+            System.out.println(rows == acknowledged.get() ? "reconciled: every 204 is a stored event"
+                    : "MISMATCH: " + (acknowledged.get() - rows) + " acknowledged events not stored");
+        } finally {
+            if (embedded != null) {
+                embedded.close();
+            }
+        }
+        System.exit(0);
+    }
+}
