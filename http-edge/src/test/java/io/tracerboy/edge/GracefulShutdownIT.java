@@ -2,6 +2,7 @@ package io.tracerboy.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tracerboy.storage.TcpProxy;
 import io.tracerboy.storage.TestDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -50,6 +51,26 @@ class GracefulShutdownIT {
             assertThat(database.queryLong("SELECT coalesce(sum(clicks + impressions), 0) FROM hourly_stats"))
                     .isEqualTo(acknowledged.size());
             assertThat(tracerboy.output()).anyMatch(line -> line.contains("none lost"));
+        }
+    }
+
+    @Test
+    void sigtermWithTheDatabaseDownGivesUpAfterTheTimeoutSaysHowManyAndExitsOne() throws Exception {
+        try (TestDatabase database = TestDatabase.create();
+             TcpProxy proxy = new TcpProxy(database.url());
+             JarProcess tracerboy = new JarProcess(Map.of("DATABASE_URL", proxy.proxiedUrl(database.url()),
+                     "FLUSH_INTERVAL_MS", "60000", "SHUTDOWN_TIMEOUT_MS", "500"))) {
+            proxy.refuse();
+            proxy.dropAll();
+            JarProcess.Load load = tracerboy.load(1, GracefulShutdownIT::query);
+            load.awaitAcknowledged(100);
+            tracerboy.signal(false);
+            int status = tracerboy.awaitExit();
+            List<Integer> acknowledged = load.awaitClients();
+
+            assertThat(status).as("exit status; log: %s", tracerboy.output()).isEqualTo(1);
+            assertThat(tracerboy.output()).anyMatch(line -> line.contains("stopped with " + acknowledged.size()
+                    + " accepted events not written: the database stayed unreachable for 500 ms"));
         }
     }
 
