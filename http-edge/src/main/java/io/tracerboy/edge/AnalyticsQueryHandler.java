@@ -20,10 +20,12 @@ final class AnalyticsQueryHandler implements HttpHandler {
 
     private final HourlyStats hourlyStats;
     private final LongSupplier millisClock;
+    private final TracerboyMetrics metrics;
 
-    AnalyticsQueryHandler(HourlyStats hourlyStats, LongSupplier millisClock) {
+    AnalyticsQueryHandler(HourlyStats hourlyStats, LongSupplier millisClock, TracerboyMetrics metrics) {
         this.hourlyStats = hourlyStats;
         this.millisClock = millisClock;
+        this.metrics = metrics;
     }
 
     @Override
@@ -32,6 +34,7 @@ final class AnalyticsQueryHandler implements HttpHandler {
         try {
             hourStartMs = AnalyticsQuery.parseHourStartMs(exchange.getQueryString(), millisClock.getAsLong());
         } catch (InvalidRequestException bad) {
+            metrics.getRequests.labelValues("400").inc();
             Replies.line(exchange, 400, bad.getMessage());
             return;
         }
@@ -39,14 +42,18 @@ final class AnalyticsQueryHandler implements HttpHandler {
     }
 
     private void answer(HttpServerExchange exchange, long hourStartMs) {
+        long startNanos = System.nanoTime();
         HourlyCounts counts;
         try {
             counts = hourlyStats.read(hourStartMs);
         } catch (SQLException e) {
             log.debug("GET /analytics failed", e);
+            metrics.getRequests.labelValues("503").inc();
             Replies.unavailable(exchange, 1, "database unavailable: " + e.getMessage().lines().findFirst().orElse(""));
             return;
         }
         Replies.text(exchange, 200, counts.toBody());
+        metrics.getDuration.observe((System.nanoTime() - startNanos) / 1e9);
+        metrics.getRequests.labelValues("200").inc();
     }
 }

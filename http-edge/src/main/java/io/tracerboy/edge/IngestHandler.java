@@ -25,6 +25,7 @@ final class IngestHandler implements HttpHandler {
     private final long maxBodyBytes;
     final LongAdder rejectedInvalid = new LongAdder();
     final LongAdder rejectedShuttingDown = new LongAdder();
+    final LongAdder rejectedTooLarge = new LongAdder();
 
     IngestHandler(EventRing ring, LongSupplier millisClock, ServiceState state, AckMode ackMode, long maxBodyBytes) {
         this.ring = ring;
@@ -39,6 +40,7 @@ final class IngestHandler implements HttpHandler {
         long bodyBytes = exchange.getRequestContentLength();
         if (bodyBytes > maxBodyBytes) {
             // Undertow enforces MAX_ENTITY_SIZE only on a body that is read, and this handler reads none.
+            rejectedTooLarge.increment();
             exchange.setPersistent(false);
             Replies.line(exchange, 413, "request body: expected at most " + maxBodyBytes + " bytes (the event goes in "
                     + "the query string), found " + bodyBytes + " bytes");

@@ -27,6 +27,8 @@ public final class Main {
             System.exit(2);
             return;
         }
+        // Before the first logger: logback.xml picks its appender from this property.
+        System.setProperty("tracerboyLogAppender", config.logFormat().name());
         Logger log = LoggerFactory.getLogger(Main.class);
         log.info("tracerboy {} configuration: {}", TracerboyServer.version(), config.describe());
         TracerboyServer server;

@@ -39,7 +39,8 @@ public final class TracerboyConfig {
         MAX_HEADER_BYTES("16384", "largest request line plus headers, in bytes"),
         MAX_BODY_BYTES("65536", "largest request body, in bytes (POST /analytics needs none)"),
         REQUEST_TIMEOUT_MS("10000", "time, in milliseconds, a client has to send a whole request once it started"),
-        IDLE_TIMEOUT_MS("60000", "time, in milliseconds, an idle keep-alive connection stays open");
+        IDLE_TIMEOUT_MS("60000", "time, in milliseconds, an idle keep-alive connection stays open"),
+        LOG_FORMAT("text", "text (one line per entry) or json (one JSON object per line, for log shippers)");
 
         private final String defaultValue;
         private final String description;
@@ -95,6 +96,12 @@ public final class TracerboyConfig {
     private final long maxBodyBytes;
     private final int requestTimeoutMs;
     private final int idleTimeoutMs;
+    private final LogFormat logFormat;
+
+    /** How log lines are written. */
+    public enum LogFormat {
+        TEXT, JSON
+    }
 
     private TracerboyConfig(Values v) {
         databaseUrl = v.databaseUrl(Setting.DATABASE_URL);
@@ -118,6 +125,7 @@ public final class TracerboyConfig {
         maxBodyBytes = v.integer(Setting.MAX_BODY_BYTES, 0, 1_048_576);
         requestTimeoutMs = (int) v.integer(Setting.REQUEST_TIMEOUT_MS, 100, 600_000);
         idleTimeoutMs = (int) v.integer(Setting.IDLE_TIMEOUT_MS, 100, 3_600_000);
+        logFormat = v.choice(Setting.LOG_FORMAT, LogFormat.class);
     }
 
     /** Reads the process's command line, system properties and environment. */
@@ -156,6 +164,7 @@ public final class TracerboyConfig {
         out.put("MAX_BODY_BYTES", Long.toString(maxBodyBytes));
         out.put("REQUEST_TIMEOUT_MS", Integer.toString(requestTimeoutMs));
         out.put("IDLE_TIMEOUT_MS", Integer.toString(idleTimeoutMs));
+        out.put("LOG_FORMAT", logFormat.name().toLowerCase(Locale.ROOT));
         return out;
     }
 
@@ -256,6 +265,10 @@ public final class TracerboyConfig {
 
     public int idleTimeoutMs() {
         return idleTimeoutMs;
+    }
+
+    public LogFormat logFormat() {
+        return logFormat;
     }
 
     /** Raw values by setting, with the name of the source each came from, for messages. */

@@ -42,6 +42,7 @@ public final class TracerboyServer implements AutoCloseable {
     private final ServiceState state = new ServiceState();
     private final EventRing ring;
     private final BatchingConsumer consumer;
+    private final TracerboyMetrics metrics;
     private final GracefulShutdownHandler graceful;
     private final Undertow undertow;
     private final Thread migrator;
@@ -62,19 +63,22 @@ public final class TracerboyServer implements AutoCloseable {
         }
         database = new Database(url, config.databaseUser(), config.databasePassword(), config.dbPoolSize());
         ring = new EventRing(config.ringSizeSlots(), System::nanoTime, stats);
+        IngestHandler ingest = new IngestHandler(ring, System::currentTimeMillis, state, config.ackMode(),
+                config.maxBodyBytes());
+        // The metrics read the consumer lazily (at scrape time), and the consumer reports each flush to them.
+        metrics = new TracerboyMetrics(stats, ring, ingest, this::oldestUnwrittenNanos, System::nanoTime);
         consumer = new BatchingConsumer(ring,
                 new BatchPolicy(config.batchSizeEvents(), TimeUnit.MILLISECONDS.toNanos(config.flushIntervalMs())),
                 new CopyBatchSink(database.dataSource(), config.userCachePairs()), BACKOFF, System::nanoTime,
-                Thread::sleep, stats);
+                Thread::sleep, stats, metrics);
 
-        IngestHandler ingest = new IngestHandler(ring, System::currentTimeMillis, state, config.ackMode(),
-                config.maxBodyBytes());
         RoutingHandler routes = Handlers.routing()
                 .post("/analytics", ingest)
                 .get("/analytics", new AnalyticsQueryHandler(new HourlyStats(database.dataSource()),
-                        System::currentTimeMillis))
+                        System::currentTimeMillis, metrics))
                 .get("/healthz", exchange -> Replies.line(exchange, 200, "alive"))
                 .get("/readyz", new ReadinessHandler(state, stats, database))
+                .get("/metrics", new MetricsHandler(metrics.registry))
                 .setFallbackHandler(exchange -> Replies.line(exchange, 404, "not found: " + exchange.getRequestPath()))
                 .setInvalidMethodHandler(TracerboyServer::methodNotAllowed);
         graceful = Handlers.gracefulShutdown(routes);
@@ -167,6 +171,10 @@ public final class TracerboyServer implements AutoCloseable {
     /** The port actually listened on (useful with {@code PORT=0}). */
     public int port() {
         return ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress()).getPort();
+    }
+
+    private long oldestUnwrittenNanos() {
+        return consumer.oldestUnwrittenNanos();
     }
 
     /** Events in the ring not yet taken by the writer. */

@@ -31,7 +31,7 @@ class HttpApiIT {
 
     private static TestDatabase database;
     private static TracerboyServer server;
-    private static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @BeforeAll
     static void start() throws Exception {

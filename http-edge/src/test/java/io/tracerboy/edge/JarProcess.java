@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
 
 /** The real {@code target/tracerboy.jar} as a child process on a free port, with its log captured. */
 final class JarProcess implements AutoCloseable {
-    private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
+    // JSON logs escape the slashes of the URL.
+    private static final Pattern LISTENING = Pattern.compile("listening on http:\\S*?127\\.0\\.0\\.1:(\\d+)");
 
     private final Process process;
     private final Thread reader;

@@ -35,15 +35,22 @@ public final class BatchingConsumer implements Runnable {
     private final LongSupplier nanoClock;
     private final Sleeper sleeper;
     private final PipelineStats stats;
+    private final FlushListener flushListener;
     private final EventBatch batch;
     private final EventPoller<EventSlot> poller;
     private final EventPoller.Handler<EventSlot> copyIntoBatch;
     private final Thread thread;
+    private volatile long batchOldestNanos = Long.MAX_VALUE;
     private volatile boolean stopRequested;
     private volatile boolean abandonRequested;
 
     public BatchingConsumer(EventRing ring, BatchPolicy policy, BatchSink sink, RetryBackoff backoff,
                             LongSupplier nanoClock, Sleeper sleeper, PipelineStats stats) {
+        this(ring, policy, sink, backoff, nanoClock, sleeper, stats, FlushListener.NONE);
+    }
+
+    public BatchingConsumer(EventRing ring, BatchPolicy policy, BatchSink sink, RetryBackoff backoff,
+                            LongSupplier nanoClock, Sleeper sleeper, PipelineStats stats, FlushListener flushListener) {
         this.ring = ring;
         this.policy = policy;
         this.sink = sink;
@@ -51,9 +58,13 @@ public final class BatchingConsumer implements Runnable {
         this.nanoClock = nanoClock;
         this.sleeper = sleeper;
         this.stats = stats;
+        this.flushListener = flushListener;
         this.batch = new EventBatch(policy.batchSizeEvents());
         this.poller = ring.poller();
         this.copyIntoBatch = (slot, sequence, endOfBatch) -> {
+            if (batch.isEmpty()) {
+                batchOldestNanos = slot.publishedNanos;
+            }
             batch.add(slot.timestampMs, slot.userId, slot.kind, slot.listener, slot.publishedNanos);
             slot.clear();
             return batch.size() < batch.capacity();
@@ -118,13 +129,24 @@ public final class BatchingConsumer implements Runnable {
 
     private void flush(BatchPolicy.Trigger trigger) {
         int events = batch.size();
+        long startNanos = nanoClock.getAsLong();
         if (writeOrIsolate(batch)) {
             stats.flushesByTrigger[trigger.ordinal()].incrementAndGet();
+            flushListener.onFlush(events, trigger, nanoClock.getAsLong() - startNanos);
         } else {
             abandon(batch);
         }
-        log.trace("flushed {} events ({})", events, trigger);
         batch.clear();
+        batchOldestNanos = Long.MAX_VALUE;
+        ring.onConsumerProgress();
+    }
+
+    /**
+     * When the oldest event not yet written was published (the batch in hand, else the ring's head), or
+     * {@code Long.MAX_VALUE} when everything is written. Racy by design: read by metrics from any thread.
+     */
+    public long oldestUnwrittenNanos() {
+        return ring.headPublishedNanos(batchOldestNanos);
     }
 
     /** Writes the batch, or splits it until the events the sink refuses are dead-lettered. False once abandoned. */

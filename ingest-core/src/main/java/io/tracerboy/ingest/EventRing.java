@@ -5,6 +5,8 @@ import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.Sequence;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The write-behind buffer: a multi-producer Disruptor ring of pre-allocated {@link EventSlot}s. Producers (Undertow IO
@@ -12,11 +14,14 @@ import java.util.function.LongSupplier;
  * drains it through an {@link EventPoller}, so the ring's size bounds the memory held by unwritten events.
  */
 public final class EventRing {
+    private static final Logger log = LoggerFactory.getLogger(EventRing.class);
+
     private final RingBuffer<EventSlot> ringBuffer;
     private final EventPoller<EventSlot> poller;
     private final LongSupplier nanoClock;
     private final PipelineStats stats;
     private volatile Thread parkedConsumer;
+    private volatile boolean full;
 
     public EventRing(int ringSizeSlots, LongSupplier nanoClock, PipelineStats stats) {
         if (Integer.bitCount(ringSizeSlots) != 1) {
@@ -50,6 +55,10 @@ public final class EventRing {
             wakeConsumer();
         } else {
             stats.rejectedRingFull.increment();
+            if (!full) {
+                full = true; // a benign race between IO threads can log this twice; never once per event
+                log.warn("ring full ({} events waiting): answering 503 until the writer catches up", capacitySlots());
+            }
         }
         return published;
     }
@@ -62,6 +71,29 @@ public final class EventRing {
     /** Slots published and not yet taken by the consumer. */
     public long depthSlots() {
         return ringBuffer.getBufferSize() - ringBuffer.remainingCapacity();
+    }
+
+    /** Called by the consumer after each flush: logs once when a ring that was full has room again. */
+    void onConsumerProgress() {
+        if (full && depthSlots() < capacitySlots() / 2) {
+            full = false;
+            log.info("ring draining: {} of {} slots in use, accepting again", depthSlots(), capacitySlots());
+        }
+    }
+
+    /**
+     * The publish time of the oldest event still in the ring, or {@code orElse} when the ring is empty. A racy read for
+     * metrics: the slot may be overwritten meanwhile, which only makes the answer newer.
+     */
+    long headPublishedNanos(long orElse) {
+        if (orElse != Long.MAX_VALUE) {
+            return orElse; // the batch in hand is older than anything in the ring
+        }
+        long next = poller.getSequence().get() + 1;
+        if (ringBuffer.getCursor() < next) {
+            return Long.MAX_VALUE;
+        }
+        return ringBuffer.get(next).publishedNanos;
     }
 
     EventPoller<EventSlot> poller() {

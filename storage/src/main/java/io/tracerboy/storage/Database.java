@@ -50,14 +50,20 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    /** True when a connection answers a trivial query. */
+    /**
+     * True when a connection answers a trivial query. Tries twice: after an outage the pool may still hold a connection
+     * that died with it, and the failed attempt evicts it.
+     */
     public boolean reachable() {
-        try (Connection connection = pool.getConnection(); Statement statement = connection.createStatement()) {
-            statement.execute("SELECT 1");
-            return true;
-        } catch (SQLException e) {
-            return false;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try (Connection connection = pool.getConnection(); Statement statement = connection.createStatement()) {
+                statement.execute("SELECT 1");
+                return true;
+            } catch (SQLException e) {
+                // try once more with another connection
+            }
         }
+        return false;
     }
 
     /** True when {@code failure} (or a cause) is a database error worth retrying: unreachable, restarting, deadlock. */

@@ -1,0 +1,49 @@
+package io.tracerboy.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tracerboy.storage.TestDatabase;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** What the real jar logs: one startup line with the configuration, secrets masked; text or JSON lines. */
+class LoggingIT {
+    @Test
+    void jsonLogsAreOneObjectPerLineAndMaskThePassword() throws Exception {
+        try (TestDatabase database = TestDatabase.create();
+             JarProcess tracerboy = new JarProcess(Map.of("DATABASE_URL", database.url() + "&password=hunter2",
+                     "LOG_FORMAT", "json"))) {
+            tracerboy.signal(false);
+            assertThat(tracerboy.awaitExit()).isZero();
+            List<String> lines = tracerboy.output();
+            assertThat(lines).isNotEmpty().allMatch(line -> line.startsWith("{") && line.endsWith("}"),
+                    "a JSON object");
+            assertThat(lines).noneMatch(line -> line.contains("hunter2"));
+            assertThat(lines).anyMatch(line -> line.contains("configuration") && line.contains("password=****")
+                    && line.contains("LOG_FORMAT=json"));
+            assertThat(lines).anyMatch(line -> line.contains("storage engine: PostgreSQL (plain tables)"));
+            assertThat(lines).anyMatch(line -> line.contains("\"level\":\"INFO\"") && line.contains("\"formattedMessage\":"));
+        }
+    }
+
+    @Test
+    void aBadSettingStopsStartupWithOneLineAndNoStackTrace() throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-jar", "target/tracerboy.jar", "--batch-size=0").redirectErrorStream(true);
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).isEqualTo(2);
+        assertThat(output).isEqualTo("--batch-size: expected an integer 1..1000000, found '0'\n");
+    }
+
+    @Test
+    void helpListsTheOptionsAndExitsZero() throws Exception {
+        Process process = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-jar", "target/tracerboy.jar", "--help").redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).isZero();
+        assertThat(output).startsWith("Usage: java -jar tracerboy.jar [--option=value ...]")
+                .contains("--batch-size=…", "BATCH_SIZE", "default: 10000", "--log-format=…");
+    }
+}
