@@ -1,7 +1,8 @@
--- POST /analytics load for wrk: 90% impressions, 10% clicks, USERS distinct users, all in the UTC hour starting at
--- HOUR_MS (so one GET of that hour reconciles the run). Counts the 204s it receives and prints "TB_204 <n>" at the end.
+-- POST /analytics load for wrk: 90% impressions, 10% clicks, USERS distinct users, in the HOURS (default 1) UTC hours
+-- from HOUR_MS on (so GETs of those hours reconcile the run). Counts the 204s it receives and prints "TB_204 <n>" at the end.
 local hour_ms = tonumber(os.getenv("HOUR_MS") or "1577836800000")
 local users = tonumber(os.getenv("USERS") or "100000")
+local hours = tonumber(os.getenv("HOURS") or "1")
 local threads = {}
 local counter = 0
 ok204 = 0
@@ -18,7 +19,7 @@ end
 function request()
   counter = counter + 1
   local kind = (counter % 10 == 0) and "click" or "impression"
-  return wrk.format("POST", "/analytics?timestamp=" .. (hour_ms + counter % 3600000)
+  return wrk.format("POST", "/analytics?timestamp=" .. (hour_ms + (counter % hours) * 3600000 + counter % 3600000)
       .. "&user=u" .. (counter % users) .. "&event=" .. kind)
 end
 

@@ -40,6 +40,8 @@ public final class TracerboyConfig {
         MAX_BODY_BYTES("65536", "largest request body, in bytes (POST /analytics needs none)"),
         REQUEST_TIMEOUT_MS("10000", "time, in milliseconds, a client has to send a whole request once it started"),
         IDLE_TIMEOUT_MS("60000", "time, in milliseconds, an idle keep-alive connection stays open"),
+        GET_CACHE_TTL_MS("50", "longest time, in milliseconds, a GET answer is reused; never past this process's next "
+                + "commit; bounds the lag behind other replicas' writes; 0 turns the cache off"),
         LOG_FORMAT("text", "text (one line per entry) or json (one JSON object per line, for log shippers)");
 
         private final String defaultValue;
@@ -97,6 +99,7 @@ public final class TracerboyConfig {
     private final int requestTimeoutMs;
     private final int idleTimeoutMs;
     private final LogFormat logFormat;
+    private final long getCacheTtlMs;
 
     /** How log lines are written. */
     public enum LogFormat {
@@ -126,6 +129,7 @@ public final class TracerboyConfig {
         requestTimeoutMs = (int) v.integer(Setting.REQUEST_TIMEOUT_MS, 100, 600_000);
         idleTimeoutMs = (int) v.integer(Setting.IDLE_TIMEOUT_MS, 100, 3_600_000);
         logFormat = v.choice(Setting.LOG_FORMAT, LogFormat.class);
+        getCacheTtlMs = v.integer(Setting.GET_CACHE_TTL_MS, 0, 60_000);
     }
 
     /** Reads the process's command line, system properties and environment. */
@@ -164,6 +168,7 @@ public final class TracerboyConfig {
         out.put("MAX_BODY_BYTES", Long.toString(maxBodyBytes));
         out.put("REQUEST_TIMEOUT_MS", Integer.toString(requestTimeoutMs));
         out.put("IDLE_TIMEOUT_MS", Integer.toString(idleTimeoutMs));
+        out.put("GET_CACHE_TTL_MS", Long.toString(getCacheTtlMs));
         out.put("LOG_FORMAT", logFormat.name().toLowerCase(Locale.ROOT));
         return out;
     }
@@ -269,6 +274,10 @@ public final class TracerboyConfig {
 
     public LogFormat logFormat() {
         return logFormat;
+    }
+
+    public long getCacheTtlMs() {
+        return getCacheTtlMs;
     }
 
     /** Raw values by setting, with the name of the source each came from, for messages. */

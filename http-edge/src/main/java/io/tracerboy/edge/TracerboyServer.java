@@ -75,7 +75,8 @@ public final class TracerboyServer implements AutoCloseable {
         RoutingHandler routes = Handlers.routing()
                 .post("/analytics", ingest)
                 .get("/analytics", new AnalyticsQueryHandler(new HourlyStats(database.dataSource()),
-                        System::currentTimeMillis, metrics))
+                        System::currentTimeMillis, metrics, new HourlyCountsCache(stats::batchesWritten,
+                        System::nanoTime, TimeUnit.MILLISECONDS.toNanos(config.getCacheTtlMs()))))
                 .get("/healthz", exchange -> Replies.line(exchange, 200, "alive"))
                 .get("/readyz", new ReadinessHandler(state, stats, database))
                 .get("/metrics", new MetricsHandler(metrics.registry))

@@ -258,6 +258,18 @@ class HttpApiIT {
     }
 
     @Test
+    void aDatabaseThatCannotBeUsedStopsStartupInsteadOfRetryingForever() throws Exception {
+        String missing = database.url().replace("/" + database.name() + "?", "/no_such_database?");
+        try (TracerboyServer broken = startServer(missing, Map.of())) {
+            assertThat(broken.awaitReady(60_000)).isFalse();
+            assertThat(broken.fatalError()).contains("no_such_database").contains("does not exist");
+            HttpResponse<String> ready = send(broken, "GET", "/readyz");
+            assertThat(ready.statusCode()).isEqualTo(503);
+            assertThat(ready.body()).startsWith("not ready: ").contains("does not exist");
+        }
+    }
+
+    @Test
     void aStoppingServerRefusesNewEventsWith503() throws Exception {
         try (TracerboyServer stopping = startServer(database.url(), Map.of())) {
             assertThat(stopping.awaitReady(60_000)).isTrue();

@@ -155,8 +155,9 @@ public final class BatchingConsumer implements Runnable {
             if (!retrying(part, null)) {
                 return false;
             }
-            stats.rowsWritten.addAndGet(part.size());
+            // Batches first: a reader that sees the rows counted also sees the commit generation move (GET cache).
             stats.batchesWritten.incrementAndGet();
+            stats.rowsWritten.addAndGet(part.size());
             settle(part);
             return true;
         } catch (Exception refused) {

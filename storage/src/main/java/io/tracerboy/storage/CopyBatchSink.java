@@ -177,9 +177,13 @@ public final class CopyBatchSink implements BatchSink {
         }
     }
 
-    /** The exception to throw for {@code e}: transient ones are wrapped for retry, data errors pass through. */
+    /**
+     * The exception to throw for {@code e}. Only a refusal of the data itself (SQLSTATE classes 22, 23) is passed on, so
+     * the writer isolates the offending events; everything else (connection lost, server restarting, but also a changed
+     * password or a dropped table) is about the database, not the events, and is retried until it is fixed.
+     */
     private static SQLException classified(SQLException e) throws TransientWriteException {
-        if (SqlStates.isTransient(e)) {
+        if (!SqlStates.isDataError(e)) {
             throw new TransientWriteException(describe(e), e);
         }
         return e;

@@ -19,17 +19,23 @@ public final class TestDatabase implements AutoCloseable {
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static String adminUrl;
 
+    private final String admin;
     private final String name;
     private final String url;
 
-    private TestDatabase(String name, String url) {
+    private TestDatabase(String admin, String name, String url) {
+        this.admin = admin;
         this.name = name;
         this.url = url;
     }
 
     /** Creates a new empty database. */
     public static TestDatabase create() {
-        String admin = adminUrl();
+        return create(adminUrl());
+    }
+
+    /** Creates a new empty database on the server of {@code admin}, a JDBC URL whose user may create databases. */
+    public static TestDatabase create(String admin) {
         String name = "tb_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
         try (Connection connection = DriverManager.getConnection(admin); Statement statement = connection.createStatement()) {
             statement.execute("DROP DATABASE IF EXISTS " + name);
@@ -37,7 +43,7 @@ public final class TestDatabase implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException("cannot create a test database on " + admin + ": " + e.getMessage(), e);
         }
-        return new TestDatabase(name, withDatabase(admin, name));
+        return new TestDatabase(admin, name, withDatabase(admin, name));
     }
 
     /** JDBC URL of this database, credentials included. */
@@ -68,7 +74,7 @@ public final class TestDatabase implements AutoCloseable {
 
     @Override
     public void close() throws SQLException {
-        try (Connection connection = DriverManager.getConnection(adminUrl()); Statement statement = connection.createStatement()) {
+        try (Connection connection = DriverManager.getConnection(admin); Statement statement = connection.createStatement()) {
             statement.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
         }
     }

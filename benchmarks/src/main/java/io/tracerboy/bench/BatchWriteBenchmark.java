@@ -1,0 +1,122 @@
+package io.tracerboy.bench;
+
+import io.tracerboy.ingest.EventBatch;
+import io.tracerboy.ingest.EventKind;
+import io.tracerboy.storage.BinaryCopyEncoder;
+import io.tracerboy.storage.CopyBatchSink;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Timestamp;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+
+/**
+ * The batch writer against a real PostgreSQL (embedded, fsync on; or DATABASE_URL), side by side with its two
+ * ceilings/baselines on the same events and table, in one run: {@code tracerboyWriter} (COPY + exact hourly aggregates
+ * in one transaction, as the service does), {@code rawCopy} (the same COPY, no aggregates: the ceiling), and
+ * {@code insertPerEvent} (one autocommitted INSERT per event through HikariCP: the naive way). One operation is one
+ * batch of {@code batchSize} events in the current hour, users drawn at random from {@code usersPerHour}; rows/s =
+ * batchSize / time per op. {@code benchmarks/jmh-summary.py} turns the JSON result into rows/s and ratios.
+ *
+ * <p>{@code java -jar benchmarks/target/benchmarks.jar BatchWrite -rf json -rff batch-write.json}; latest results in
+ * BENCHMARKS.md (2 cores, Debian 12, JDK 17, PostgreSQL 17 embedded).
+ */
+@Fork(1)
+@Warmup(iterations = 2, time = 2)
+@Measurement(iterations = 3, time = 3)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@State(Scope.Benchmark)
+public class BatchWriteBenchmark {
+    private static final long HOUR_MS = 1_764_370_800_000L;
+
+    @Param({"100", "1000", "10000"})
+    int batchSize;
+
+    @Param({"10000", "1000000"})
+    int usersPerHour;
+
+    private BenchDatabase bench;
+    private String[] users;
+    private final SplittableRandom random = new SplittableRandom(42);
+    private CopyBatchSink sink;
+    private EventBatch batch;
+    private final BinaryCopyEncoder encoder = new BinaryCopyEncoder();
+
+    @Setup(Level.Trial)
+    public void start() throws Exception {
+        bench = new BenchDatabase(4);
+        users = new String[usersPerHour];
+        for (int i = 0; i < users.length; i++) {
+            users[i] = "user-" + i;
+        }
+        batch = new EventBatch(batchSize);
+    }
+
+    @Setup(Level.Iteration)
+    public void empty() throws Exception {
+        bench.execute("TRUNCATE events, hourly_users, hourly_stats, written_batches");
+        sink = new CopyBatchSink(bench.database.dataSource(), 1_000_000);
+    }
+
+    @TearDown(Level.Trial)
+    public void stop() throws Exception {
+        bench.close();
+    }
+
+    private EventBatch nextBatch() {
+        batch.clear();
+        for (int i = 0; i < batchSize; i++) {
+            batch.add(HOUR_MS + random.nextInt(3_600_000), users[random.nextInt(users.length)],
+                    random.nextInt(10) == 0 ? EventKind.CLICK : EventKind.IMPRESSION);
+        }
+        return batch;
+    }
+
+    @Benchmark
+    public void tracerboyWriter() throws Exception {
+        sink.write(nextBatch());
+    }
+
+    @Benchmark
+    public void rawCopy() throws Exception {
+        encoder.encode(nextBatch());
+        try (Connection connection = bench.database.dataSource().getConnection()) {
+            connection.setAutoCommit(false);
+            CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(BinaryCopyEncoder.COPY_SQL);
+            copy.writeToCopy(encoder.buffer(), 0, encoder.length());
+            copy.endCopy();
+            connection.commit();
+        }
+    }
+
+    @Benchmark
+    public void insertPerEvent() throws Exception {
+        EventBatch events = nextBatch();
+        for (int i = 0; i < events.size(); i++) {
+            try (Connection connection = bench.database.dataSource().getConnection();
+                 PreparedStatement insert = connection.prepareStatement(
+                         "INSERT INTO events (ts, user_id, kind) VALUES (?, ?, ?)")) {
+                insert.setTimestamp(1, new Timestamp(events.timestampMs(i)));
+                insert.setString(2, events.userId(i));
+                insert.setShort(3, events.kind(i).code());
+                insert.executeUpdate();
+            }
+        }
+    }
+}

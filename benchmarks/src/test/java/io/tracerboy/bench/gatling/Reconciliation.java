@@ -1,0 +1,124 @@
+package io.tracerboy.bench.gatling;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counts the 204s the virtual users received per UTC hour and kind, and after the run compares them with what
+ * {@code GET /analytics} reports (and, given {@code -Djdbc=…}, with the events table), each as the difference from a
+ * baseline taken before the run. Prints every hour; exits the JVM with status 2 on a loss so the build fails.
+ * Assumes nothing else writes to those hours during the run.
+ */
+final class Reconciliation {
+    private static final long HOUR_MS = 3_600_000L;
+    private static final Map<Long, LongAdder[]> ACKNOWLEDGED = new ConcurrentHashMap<>();
+    private static final Map<Long, long[]> BASELINE_GET = new TreeMap<>();
+    private static final Map<Long, long[]> BASELINE_DB = new TreeMap<>();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private Reconciliation() {
+    }
+
+    static long hourOf(long timestampMs) {
+        return Math.floorDiv(timestampMs, HOUR_MS) * HOUR_MS;
+    }
+
+    /** Records one 204 for an event of {@code kind} (0 click, 1 impression) at {@code timestampMs}. */
+    static void acknowledged(long timestampMs, int kind) {
+        ACKNOWLEDGED.computeIfAbsent(hourOf(timestampMs), h -> new LongAdder[] {new LongAdder(), new LongAdder()})[kind]
+                .increment();
+    }
+
+    /** Takes the baseline of every hour the run may touch. */
+    static void before(String baseUrl, Set<Long> hours) throws Exception {
+        for (long hour : hours) {
+            BASELINE_GET.put(hour, viaGet(baseUrl, hour));
+            if (jdbc() != null) {
+                BASELINE_DB.put(hour, viaDatabase(hour));
+            }
+        }
+    }
+
+    /** Waits for the writers to catch up, then compares; exits with status 2 on a loss. */
+    static void after(String baseUrl) throws Exception {
+        Set<Long> hours = new TreeSet<>(ACKNOWLEDGED.keySet());
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        boolean lost;
+        StringBuilder report;
+        do {
+            lost = false;
+            report = new StringBuilder(String.format("%n%-22s %-8s %12s %12s %12s%n", "hour (UTC)", "kind", "204s",
+                    "GET delta", "DB delta"));
+            for (long hour : hours) {
+                LongAdder[] acks = ACKNOWLEDGED.get(hour);
+                long[] get = viaGet(baseUrl, hour);
+                long[] baseGet = BASELINE_GET.getOrDefault(hour, new long[2]);
+                long[] db = jdbc() == null ? null : viaDatabase(hour);
+                long[] baseDb = BASELINE_DB.getOrDefault(hour, new long[2]);
+                for (int kind = 0; kind < 2; kind++) {
+                    long acked = acks[kind].sum();
+                    long seen = get[kind] - baseGet[kind];
+                    String dbDelta = db == null ? "-" : Long.toString(db[kind] - baseDb[kind]);
+                    if (seen < acked || db != null && db[kind] - baseDb[kind] < acked) {
+                        lost = true;
+                    }
+                    report.append(String.format("%-22s %-8s %12d %12d %12s%n", java.time.Instant.ofEpochMilli(hour),
+                            kind == 0 ? "click" : "impression", acked, seen, dbDelta));
+                }
+            }
+            if (lost) {
+                Thread.sleep(200);
+            }
+        } while (lost && System.nanoTime() < deadline);
+        System.out.println(report);
+        if (lost) {
+            System.out.println("RECONCILIATION FAILED: acknowledged events are missing (see the rows above)");
+            System.exit(2);
+        }
+        System.out.println("reconciled: every 204 is counted by GET" + (jdbc() == null ? "" : " and stored in the database")
+                + " (a delta above the 204s means the server counted requests whose answer the client did not see)");
+    }
+
+    private static String jdbc() {
+        return System.getProperty("jdbc");
+    }
+
+    private static long[] viaGet(String baseUrl, long hour) throws Exception {
+        String body = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/analytics?timestamp=" + hour)).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        long[] counts = new long[2];
+        for (String line : body.split("\n")) {
+            if (line.startsWith("clicks,")) {
+                counts[0] = Long.parseLong(line.substring(7));
+            } else if (line.startsWith("impressions,")) {
+                counts[1] = Long.parseLong(line.substring(12));
+            }
+        }
+        return counts;
+    }
+
+    private static long[] viaDatabase(long hour) throws Exception {
+        try (Connection connection = DriverManager.getConnection(jdbc());
+             PreparedStatement query = connection.prepareStatement("SELECT count(*) FILTER (WHERE kind = 0), "
+                     + "count(*) FILTER (WHERE kind = 1) FROM events WHERE ts >= to_timestamp(?) AND ts < to_timestamp(?)")) {
+            query.setLong(1, hour / 1000);
+            query.setLong(2, (hour + HOUR_MS) / 1000);
+            try (ResultSet rs = query.executeQuery()) {
+                rs.next();
+                return new long[] {rs.getLong(1), rs.getLong(2)};
+            }
+        }
+    }
+}
