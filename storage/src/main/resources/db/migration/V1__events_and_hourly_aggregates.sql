@@ -8,9 +8,11 @@ CREATE TABLE events (
 CREATE INDEX events_ts_brin ON events USING brin (ts);
 
 -- One row per (hour, user) ever seen: the unique index decides, across every writer, who saw a user first.
+-- COLLATE "C": the index compares bytes instead of running locale-aware comparisons on every insert; user ids are
+-- identifiers, never sorted for people.
 CREATE TABLE hourly_users (
     hour    timestamptz NOT NULL,
-    user_id text        NOT NULL,
+    user_id text        COLLATE "C" NOT NULL,
     PRIMARY KEY (hour, user_id)
 );
 
