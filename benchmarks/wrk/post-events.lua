@@ -18,7 +18,7 @@ end
 
 function request()
   counter = counter + 1
-  local kind = (counter % 10 == 0) and "click" or "impression"
+  local kind = (math.floor(counter / hours) % 10 == 0) and "click" or "impression"
   return wrk.format("POST", "/analytics?timestamp=" .. (hour_ms + (counter % hours) * 3600000 + counter % 3600000)
       .. "&user=u" .. (counter % users) .. "&event=" .. kind)
 end
