@@ -19,6 +19,13 @@ import org.junit.jupiter.api.Test;
 class CommittedAckIT {
     private static final long HOUR = 1_650_000_000_000L / 3_600_000L * 3_600_000L;
 
+    private static CompletableFuture<HttpResponse<String>> postAsync(TracerboyServer server, String user) {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().sendAsync(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + server.port() + "/analytics?timestamp=" + HOUR + "&user=" + user
+                        + "&event=click")).POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(60))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     @Test
     void every204ComesAfterItsRowIsCommitted() throws Exception {
         try (TestDatabase database = TestDatabase.create();
@@ -45,11 +52,7 @@ class CommittedAckIT {
             assertThat(server.awaitReady(60_000)).isTrue();
             proxy.refuse();
             proxy.dropAll();
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            CompletableFuture<HttpResponse<String>> waiting = http.sendAsync(HttpRequest.newBuilder(URI.create(
-                    "http://127.0.0.1:" + server.port() + "/analytics?timestamp=" + HOUR + "&user=patient&event=click"))
-                    .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(60)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> waiting = postAsync(server, "patient");
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (!server.stats().writesFailing() && System.nanoTime() < deadline) {
                 Thread.sleep(5);
@@ -76,11 +79,7 @@ class CommittedAckIT {
             assertThat(server.awaitReady(60_000)).isTrue();
             proxy.refuse();
             proxy.dropAll();
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            CompletableFuture<HttpResponse<String>> waiting = http.sendAsync(HttpRequest.newBuilder(URI.create(
-                    "http://127.0.0.1:" + server.port() + "/analytics?timestamp=" + HOUR + "&user=lost&event=click"))
-                    .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(60)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> waiting = postAsync(server, "lost");
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (server.stats().accepted() == 0 && System.nanoTime() < deadline) {
                 Thread.sleep(5);

@@ -86,19 +86,11 @@ public class BurstSimulation extends Simulation {
         for (int h = -PAST_HOURS; h <= 1; h++) {
             hours.add(now + h * HOUR_MS);
         }
-        try {
-            Reconciliation.before(BASE_URL, hours);
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot take the baseline from " + BASE_URL, e);
-        }
+        Reconciliation.beforeRun(BASE_URL, hours);
     }
 
     @Override
     public void after() {
-        try {
-            Reconciliation.after(BASE_URL);
-        } catch (Exception e) {
-            throw new IllegalStateException("reconciliation failed", e);
-        }
+        Reconciliation.afterRun(BASE_URL);
     }
 }

@@ -54,19 +54,11 @@ public class ClassicSimulation extends Simulation {
     @Override
     public void before() {
         long now = Reconciliation.hourOf(System.currentTimeMillis());
-        try {
-            Reconciliation.before(BASE_URL, Set.of(now, now + 3_600_000L));
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot take the baseline from " + BASE_URL, e);
-        }
+        Reconciliation.beforeRun(BASE_URL, Set.of(now, now + 3_600_000L));
     }
 
     @Override
     public void after() {
-        try {
-            Reconciliation.after(BASE_URL);
-        } catch (Exception e) {
-            throw new IllegalStateException("reconciliation failed", e);
-        }
+        Reconciliation.afterRun(BASE_URL);
     }
 }

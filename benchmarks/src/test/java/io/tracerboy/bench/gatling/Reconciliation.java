@@ -41,6 +41,24 @@ final class Reconciliation {
                 .increment();
     }
 
+    /** {@link #before}, for a simulation's {@code before()} hook. */
+    static void beforeRun(String baseUrl, Set<Long> hours) {
+        try {
+            before(baseUrl, hours);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot take the baseline from " + baseUrl, e);
+        }
+    }
+
+    /** {@link #after}, for a simulation's {@code after()} hook. */
+    static void afterRun(String baseUrl) {
+        try {
+            after(baseUrl);
+        } catch (Exception e) {
+            throw new IllegalStateException("reconciliation failed", e);
+        }
+    }
+
     /** Takes the baseline of every hour the run may touch. */
     static void before(String baseUrl, Set<Long> hours) throws Exception {
         for (long hour : hours) {
