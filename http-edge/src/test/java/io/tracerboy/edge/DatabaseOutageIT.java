@@ -99,6 +99,7 @@ class DatabaseOutageIT {
                      Map.of("BATCH_SIZE", "500", "FLUSH_INTERVAL_MS", "2"))) {
             assertThat(server.awaitReady(60_000)).isTrue();
             AtomicLong acknowledged = new AtomicLong();
+            AtomicLong unanswered = new AtomicLong();
             AtomicBoolean loading = new AtomicBoolean(true);
             List<Thread> clients = new ArrayList<>();
             for (int c = 0; c < 4; c++) {
@@ -110,7 +111,7 @@ class DatabaseOutageIT {
                                 acknowledged.incrementAndGet();
                             }
                         } catch (Exception e) {
-                            throw new IllegalStateException(e);
+                            unanswered.incrementAndGet(); // the server may have accepted it; the client cannot know
                         }
                     }
                 });
@@ -129,10 +130,12 @@ class DatabaseOutageIT {
             }
             long total = acknowledged.get();
             await("every acknowledged event to be written", () -> rows(database) >= total);
-            assertThat(rows(database)).isEqualTo(total);
-            assertThat(database.queryLong("SELECT count(DISTINCT user_id) FROM events")).isEqualTo(total);
-            assertThat(database.queryLong("SELECT sum(clicks + impressions) FROM hourly_stats")).isEqualTo(total);
-            assertThat(database.queryLong("SELECT sum(unique_users) FROM hourly_stats")).isEqualTo(total);
+            long stored = rows(database);
+            // Every request carries its own user: a duplicate write would show as more rows than users.
+            assertThat(database.queryLong("SELECT count(DISTINCT user_id) FROM events")).isEqualTo(stored);
+            assertThat(stored).isBetween(total, total + unanswered.get());
+            assertThat(database.queryLong("SELECT sum(clicks + impressions) FROM hourly_stats")).isEqualTo(stored);
+            assertThat(database.queryLong("SELECT sum(unique_users) FROM hourly_stats")).isEqualTo(stored);
             assertThat(server.stats().writeFailures()).isPositive();
         }
     }
