@@ -2,7 +2,8 @@
 # The whole benchmark suite in one invocation, as BENCHMARKS.md reports it: every ratio below is measured side by side
 # in this run on this machine. Output goes to benchmarks/results/latest/ (kept out of git, except what BENCHMARKS.md
 # quotes). Takes ~12 minutes on 2 cores. Needs wrk (apt-get install -y wrk).
-#   1. end to end: bare Undertow 204 vs tracerboy (POSTs, buffered and committed; GETs), with reconciliation
+#   1. end to end: bare Undertow 204 vs tracerboy (POSTs, buffered and committed; GETs), with reconciliation, and
+#      GET latency beside a POST load
 #   2. JMH: the batch writer vs raw COPY vs one INSERT per event (batch sizes x user cardinalities), ring publish
 #      with 1/2/4 producers, query parsing, COPY encoding, GET lookup
 #   3. a 30 s database outage under load (ring, 503s, drain)
@@ -13,6 +14,8 @@ mkdir -p "$OUT"
 mvn -B -q package -DskipTests
 echo "== end to end (wrk)"
 VARIANTS='--ack-mode=buffered;--ack-mode=committed' benchmarks/e2e-ingest.sh "${E2E_SECONDS:-20}" 64 | tee "$OUT/e2e.txt"
+echo "== GET latency under a mixed load (wrk)"
+benchmarks/get-under-load.sh "${E2E_SECONDS:-20}" | tee "$OUT/get-under-load.txt"
 echo "== JMH"
 java -jar benchmarks/target/benchmarks.jar 'BatchWrite|RingPublish|QueryParse|CopyEncode|HourlyLookup' \
     -rf json -rff "$OUT/jmh.json" > "$OUT/jmh.log" 2>&1
