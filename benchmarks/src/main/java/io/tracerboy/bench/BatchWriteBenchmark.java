@@ -33,8 +33,19 @@ import org.postgresql.copy.CopyIn;
  * batch of {@code batchSize} events in the current hour, users drawn at random from {@code usersPerHour}; rows/s =
  * batchSize / time per op. {@code benchmarks/jmh-summary.py} turns the JSON result into rows/s and ratios.
  *
- * <p>{@code java -jar benchmarks/target/benchmarks.jar BatchWrite -rf json -rff batch-write.json}; latest results in
- * BENCHMARKS.md (2 cores, Debian 12, JDK 17, PostgreSQL 17 embedded).
+ * <p>{@code java -jar benchmarks/target/benchmarks.jar BatchWrite -rf json -rff batch-write.json}
+ *
+ * <p>Latest result (2 cores, Debian 12, OpenJDK 17.0.15, 2026-11-28; PostgreSQL 17 embedded, fsync on), as rows/s from ms per batch:
+ * <pre>
+ * batch   users/hour  writer rows/s  raw COPY rows/s  INSERT/event rows/s  writer/COPY  writer/INSERT
+ *   100      10 000         84 402          108 418                3 812         0.78            22x
+ *   100   1 000 000         39 209          104 976                3 656         0.37            11x
+ *  1000      10 000        284 807          339 473                3 499         0.84            81x
+ *  1000   1 000 000         70 485          299 057                3 778         0.24            19x
+ * 10000      10 000        889 625        1 051 370                3 903         0.85           228x
+ * 10000     100 000        546 582          918 284                4 289         0.60           127x
+ * 10000   1 000 000        107 707          782 476                3 616         0.14            30x
+ * </pre>
  */
 @Fork(1)
 @Warmup(iterations = 2, time = 2)

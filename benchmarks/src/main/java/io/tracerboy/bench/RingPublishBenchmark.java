@@ -26,10 +26,15 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * {@code tryPublish} into the ring with 1, 2 and 4 producer threads while the real consumer drains it into a sink
  * that discards, so the figure is the ring plus batching, without a database. A full ring counts as a refused publish
- * and is reported separately by the stats, not hidden.
+ * and is reported separately by the stats, not hidden. {@code java -jar benchmarks/target/benchmarks.jar RingPublish}
  *
- * <p>Latest result, 2 cores (Debian 12, JDK 17), {@code java -jar benchmarks/target/benchmarks.jar RingPublish}:
- * see BENCHMARKS.md.
+ * <p>Latest result (2 cores, Debian 12, OpenJDK 17.0.15, 2026-11-28; 4 producers and the consumer share 2 cores):
+ * <pre>
+ * Benchmark                        Mode  Cnt  Score   Error   Units
+ * RingPublishBenchmark.producers1  thrpt   5  3.392 ± 0.752  ops/us
+ * RingPublishBenchmark.producers2  thrpt   5  4.460 ± 0.428  ops/us
+ * RingPublishBenchmark.producers4  thrpt   5  4.769 ± 0.770  ops/us
+ * </pre>
  */
 @Fork(1)
 @Warmup(iterations = 3, time = 2)
