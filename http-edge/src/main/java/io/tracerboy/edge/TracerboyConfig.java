@@ -376,7 +376,20 @@ public final class TracerboyConfig {
             if (value == null && fallback != Long.MIN_VALUE) {
                 return fallback;
             }
-            String expected = "an integer " + min + ".." + max;
+            return inRange(s, value, min, max, "an integer " + min + ".." + max);
+        }
+
+        int powerOfTwo(Setting s, int min, int max) {
+            String expected = "a power of two " + min + ".." + max;
+            String value = text(s);
+            long parsed = inRange(s, value, min, max, expected);
+            if (Long.bitCount(parsed) != 1) {
+                throw bad(s, expected, value);
+            }
+            return (int) parsed;
+        }
+
+        private long inRange(Setting s, String value, long min, long max, String expected) {
             if (value == null || !value.matches("[0-9]{1,18}")) {
                 throw bad(s, expected, value == null ? "" : value);
             }
@@ -385,19 +398,6 @@ public final class TracerboyConfig {
                 throw bad(s, expected, value);
             }
             return parsed;
-        }
-
-        int powerOfTwo(Setting s, int min, int max) {
-            String value = text(s);
-            String expected = "a power of two " + min + ".." + max;
-            if (value == null || !value.matches("[0-9]{1,10}")) {
-                throw bad(s, expected, value == null ? "" : value);
-            }
-            long parsed = Long.parseLong(value);
-            if (parsed < min || parsed > max || Long.bitCount(parsed) != 1) {
-                throw bad(s, expected, value);
-            }
-            return (int) parsed;
         }
 
         <E extends Enum<E>> E choice(Setting s, Class<E> type) {
