@@ -3,6 +3,7 @@ package io.tracerboy.bench;
 import io.tracerboy.edge.TracerboyConfig;
 import io.tracerboy.edge.TracerboyServer;
 import io.tracerboy.storage.EmbeddedDatabase;
+import io.tracerboy.storage.TestDatabase;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,9 +12,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -59,11 +57,10 @@ public final class TuningSweep {
         Files.createDirectories(docs);
         List<Result> results = new ArrayList<>();
         try (EmbeddedDatabase embedded = EmbeddedDatabase.start(Files.createTempDirectory("tracerboy-sweep"))) {
-            int run = 0;
             for (String load : List.of("steady", "bursts")) {
                 for (int batchSize : BATCH_SIZES) {
                     for (int flushMs : FLUSH_INTERVALS_MS) {
-                        Result result = measure(embedded.jdbcUrl(), "sweep_" + run++, load, batchSize, flushMs, seconds);
+                        Result result = measure(embedded.jdbcUrl(), load, batchSize, flushMs, seconds);
                         System.out.println(result);
                         results.add(result);
                     }
@@ -81,12 +78,9 @@ public final class TuningSweep {
         System.exit(0);
     }
 
-    private static Result measure(String adminUrl, String databaseName, String load, int batchSize, int flushMs,
-                                  int seconds) throws Exception {
-        try (Connection admin = DriverManager.getConnection(adminUrl); Statement statement = admin.createStatement()) {
-            statement.execute("CREATE DATABASE " + databaseName);
-        }
-        String url = adminUrl.replace("/postgres?", "/" + databaseName + "?");
+    private static Result measure(String adminUrl, String load, int batchSize, int flushMs, int seconds)
+            throws Exception {
+        String url = TestDatabase.create(adminUrl).url(); // fresh per run; dropped with the embedded server
         long hourMs = 1_577_836_800_000L + (long) (Math.random() * 8_000) * 3_600_000L;
         try (TracerboyServer server = TracerboyServer.start(TracerboyConfig.load(new String[0], new Properties(),
                 Map.of("DATABASE_URL", url, "PORT", "0", "BIND_ADDRESS", "127.0.0.1",

@@ -56,10 +56,6 @@ public final class TracerboyConfig {
             return name();
         }
 
-        public String propertyName() {
-            return "tracerboy." + optionStem();
-        }
-
         public String optionName() {
             return "--" + optionStem();
         }

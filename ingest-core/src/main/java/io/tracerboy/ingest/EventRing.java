@@ -2,7 +2,6 @@ package io.tracerboy.ingest;
 
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
-import com.lmax.disruptor.Sequence;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -98,10 +97,6 @@ public final class EventRing {
 
     EventPoller<EventSlot> poller() {
         return poller;
-    }
-
-    Sequence consumedSequence() {
-        return poller.getSequence();
     }
 
     /**
