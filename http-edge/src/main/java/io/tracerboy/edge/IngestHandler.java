@@ -7,51 +7,97 @@ import io.tracerboy.ingest.InvalidRequestException;
 import io.tracerboy.ingest.TrackedEvent;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.RequestTooBigException;
+import io.undertow.util.Headers;
 import io.undertow.util.SameThreadExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import org.xnio.IoUtils;
 
 /**
  * {@code POST /analytics}: validates the query and publishes the event into the ring. In {@code buffered} mode it
  * answers {@code 204} at once; in {@code committed} mode it suspends the exchange and the writer thread resumes it once
- * the batch holding the event has committed. Runs on the IO thread and never blocks: a full ring answers {@code 503}
- * with {@code Retry-After}.
+ * the batch holding the event has committed. A request with a body (which this endpoint does not use) is published only
+ * once the whole body has arrived within the limits, so an oversized, stalled or cut-off body changes nothing. Runs on
+ * the IO thread and never blocks: a full ring answers {@code 503} with {@code Retry-After}.
  */
 final class IngestHandler implements HttpHandler {
+    static final String OUTCOME_UNKNOWN = "outcome unknown: the database connection was lost while committing this "
+            + "event's batch and the service stopped before it could check; the event may be stored, so sending it "
+            + "again may count it twice";
+
     private final EventRing ring;
     private final LongSupplier millisClock;
     private final ServiceState state;
     private final boolean ackOnCommit;
     private final long maxBodyBytes;
+    private final long requestTimeoutMs;
     final LongAdder rejectedInvalid = new LongAdder();
     final LongAdder rejectedShuttingDown = new LongAdder();
     final LongAdder rejectedTooLarge = new LongAdder();
 
-    IngestHandler(EventRing ring, LongSupplier millisClock, ServiceState state, AckMode ackMode, long maxBodyBytes) {
+    IngestHandler(EventRing ring, LongSupplier millisClock, ServiceState state, AckMode ackMode, long maxBodyBytes,
+                  long requestTimeoutMs) {
         this.ring = ring;
         this.millisClock = millisClock;
         this.state = state;
         this.ackOnCommit = ackMode == AckMode.COMMITTED;
         this.maxBodyBytes = maxBodyBytes;
+        this.requestTimeoutMs = requestTimeoutMs;
     }
 
     @Override
     public void handleRequest(HttpServerExchange exchange) {
-        long bodyBytes = exchange.getRequestContentLength();
-        if (bodyBytes > maxBodyBytes) {
-            // Undertow enforces MAX_ENTITY_SIZE only on a body that is read, and this handler reads none.
-            rejectedTooLarge.increment();
-            exchange.setPersistent(false);
-            Replies.line(exchange, 413, "request body: expected at most " + maxBodyBytes + " bytes (the event goes in "
-                    + "the query string), found " + bodyBytes + " bytes");
+        long declaredBytes = exchange.getRequestContentLength();
+        if (declaredBytes > maxBodyBytes) {
+            tooLarge(exchange, declaredBytes + " bytes");
             return;
         }
+        if (declaredBytes <= 0 && !exchange.getRequestHeaders().contains(Headers.TRANSFER_ENCODING)) {
+            accept(exchange, false);
+            return;
+        }
+        // Undertow enforces MAX_ENTITY_SIZE on a body as it is read, and REQUEST_TIMEOUT_MS only on the headers: read
+        // the whole body first, under a deadline of our own.
+        var deadline = exchange.getIoThread().executeAfter(() -> IoUtils.safeClose(exchange.getConnection()),
+                requestTimeoutMs, TimeUnit.MILLISECONDS);
+        long[] bodyBytes = {0};
+        exchange.getRequestReceiver().receivePartialBytes((ex, bytes, last) -> {
+            bodyBytes[0] += bytes.length;
+            if (last) {
+                deadline.remove();
+                accept(ex, bodyBytes[0] > 0);
+            }
+        }, (ex, failure) -> {
+            deadline.remove();
+            if (failure instanceof RequestTooBigException) {
+                tooLarge(ex, "more than " + maxBodyBytes + " bytes");
+            } else {
+                IoUtils.safeClose(ex.getConnection()); // the client went away mid-body: nobody to answer
+            }
+        });
+    }
+
+    private void tooLarge(HttpServerExchange exchange, String found) {
+        rejectedTooLarge.increment();
+        exchange.setPersistent(false);
+        Replies.line(exchange, 413, "request body: expected at most " + maxBodyBytes + " bytes (the event goes in "
+                + "the query string), found " + found);
+    }
+
+    private void accept(HttpServerExchange exchange, boolean hadBody) {
         TrackedEvent event;
         try {
             event = AnalyticsQuery.parseEvent(exchange.getQueryString(), millisClock.getAsLong());
         } catch (InvalidRequestException bad) {
             rejectedInvalid.increment();
-            Replies.line(exchange, 400, bad.getMessage());
+            String reason = bad.getMessage();
+            if (hadBody && reason.endsWith("found nothing")) {
+                reason += " (the event goes in the query string: POST /analytics?timestamp=…&user=…&event=…; "
+                        + "the request body is ignored)";
+            }
+            Replies.line(exchange, 400, reason);
             return;
         }
         if (ackOnCommit) {
@@ -99,6 +145,12 @@ final class IngestHandler implements HttpHandler {
         public void onAbandoned() {
             exchange.getIoThread().execute(() -> Replies.unavailable(exchange, 1,
                     "not written: the service stopped while the database was unreachable; send the event again"));
+        }
+
+        @Override
+        public void onOutcomeUnknown() {
+            // 504, not 503: the gateway retries a POST only on 503, which must keep meaning "certainly not stored".
+            exchange.getIoThread().execute(() -> Replies.line(exchange, 504, OUTCOME_UNKNOWN));
         }
     }
 }

@@ -1,31 +1,28 @@
 package io.tracerboy.edge;
 
 import io.tracerboy.ingest.PipelineStats;
-import io.tracerboy.storage.Database;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import java.util.function.BooleanSupplier;
 
 /**
  * {@code GET /readyz}: {@code 200 ready} once the schema is migrated, the database answers and the writer is not
- * failing; otherwise {@code 503} with the first reason. Runs on a worker thread (it opens a connection).
+ * failing; otherwise {@code 503} with the first reason. Answers on the IO thread from state the writer and the
+ * database probe keep, so a probe with a short timeout gets its answer even while the database is away.
  */
 final class ReadinessHandler implements HttpHandler {
     private final ServiceState state;
     private final PipelineStats stats;
-    private final Database database;
+    private final BooleanSupplier databaseReachable;
 
-    ReadinessHandler(ServiceState state, PipelineStats stats, Database database) {
+    ReadinessHandler(ServiceState state, PipelineStats stats, BooleanSupplier databaseReachable) {
         this.state = state;
         this.stats = stats;
-        this.database = database;
+        this.databaseReachable = databaseReachable;
     }
 
     @Override
     public void handleRequest(HttpServerExchange exchange) {
-        if (exchange.isInIoThread()) {
-            exchange.dispatch(this);
-            return;
-        }
         String reason = notReadyReason();
         if (reason == null) {
             Replies.line(exchange, 200, "ready");
@@ -47,7 +44,7 @@ final class ReadinessHandler implements HttpHandler {
         if (stats.writesFailing()) {
             return "database writes failing, retrying";
         }
-        if (!database.reachable()) {
+        if (!databaseReachable.getAsBoolean()) {
             return "database unreachable";
         }
         return null;

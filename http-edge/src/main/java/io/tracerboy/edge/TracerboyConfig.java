@@ -310,6 +310,9 @@ public final class TracerboyConfig {
             for (String arg : args) {
                 int eq = arg.indexOf('=');
                 Setting s = arg.startsWith("--") && eq > 2 ? byStem(arg.substring(2, eq)) : null;
+                if (s == null && eq < 0 && arg.startsWith("--") && byStem(arg.substring(2)) != null) {
+                    throw new ConfigException(arg + ": expected a value, as " + arg + "=…");
+                }
                 if (s == null) {
                     throw new ConfigException(arg + ": unknown option; expected --option=value, see --help");
                 }

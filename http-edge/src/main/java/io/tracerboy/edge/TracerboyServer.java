@@ -9,31 +9,37 @@ import io.tracerboy.storage.CopyBatchSink;
 import io.tracerboy.storage.Database;
 import io.tracerboy.storage.EmbeddedDatabase;
 import io.tracerboy.storage.HourlyStats;
+import io.tracerboy.storage.SchemaMigrator;
 import io.tracerboy.storage.StorageEngine;
 import io.undertow.Handlers;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RoutingHandler;
-import io.undertow.server.handlers.GracefulShutdownHandler;
+import io.undertow.server.handlers.HttpContinueReadHandler;
 import io.undertow.util.Headers;
+import io.undertow.util.Methods;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.CountDownLatch;
+import java.net.ServerSocket;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.Options;
 
 /**
  * The running service: embedded or external PostgreSQL, the ring and its writer, and the Undertow server, wired in one
- * place. The schema is migrated in the background so {@code /readyz} can answer {@code 503} until it is done; events
- * posted meanwhile wait in the ring. {@link #stop()} is the graceful stop: refuse new events, finish in-flight
- * requests, write everything buffered, close.
+ * place. The schema is migrated in the background ({@link SchemaMigrator}) so {@code /readyz} can answer {@code 503}
+ * until it is done; events posted meanwhile wait in the ring. {@link #stop()} is the graceful stop: refuse new events,
+ * write everything buffered (migrating first if need be), finish in-flight requests, close.
  */
 public final class TracerboyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TracerboyServer.class);
     private static final RetryBackoff BACKOFF = new RetryBackoff(100, 5_000);
+    /** How long a stop waits for requests still in progress once the ring is written. */
+    private static final long IN_FLIGHT_TIMEOUT_MS = 5_000;
 
     private final TracerboyConfig config;
     private final EmbeddedDatabase embedded;
@@ -42,15 +48,14 @@ public final class TracerboyServer implements AutoCloseable {
     private final ServiceState state = new ServiceState();
     private final EventRing ring;
     private final BatchingConsumer consumer;
+    private final SchemaMigrator migrator;
     private final TracerboyMetrics metrics;
-    private final GracefulShutdownHandler graceful;
+    private final InFlightRequests inFlight;
     private final Undertow undertow;
-    private final Thread migrator;
-    private final CountDownLatch migrated = new CountDownLatch(1);
-    private volatile Runnable onFatal = () -> { };
-    private boolean closed;
+    private final Object lifecycle = new Object();
+    private boolean stopped;
 
-    private TracerboyServer(TracerboyConfig config) throws IOException {
+    private TracerboyServer(TracerboyConfig config, Consumer<String> onFatal) throws IOException {
         this.config = config;
         String url = config.databaseUrl();
         if (url == null) {
@@ -64,25 +69,51 @@ public final class TracerboyServer implements AutoCloseable {
         database = new Database(url, config.databaseUser(), config.databasePassword(), config.dbPoolSize());
         ring = new EventRing(config.ringSizeSlots(), System::nanoTime, stats);
         IngestHandler ingest = new IngestHandler(ring, System::currentTimeMillis, state, config.ackMode(),
-                config.maxBodyBytes());
+                config.maxBodyBytes(), config.requestTimeoutMs());
         // The metrics read the consumer lazily (at scrape time), and the consumer reports each flush to them.
         metrics = new TracerboyMetrics(stats, ring, ingest, this::oldestUnwrittenNanos, System::nanoTime);
         consumer = new BatchingConsumer(ring,
                 new BatchPolicy(config.batchSizeEvents(), TimeUnit.MILLISECONDS.toNanos(config.flushIntervalMs())),
                 new CopyBatchSink(database.dataSource(), config.userCachePairs()), BACKOFF, System::nanoTime,
                 Thread::sleep, stats, metrics);
+        migrator = new SchemaMigrator(database, config.storageEngine(), BACKOFF, System::nanoTime,
+                new SchemaMigrator.Listener() {
+                    @Override
+                    public void onMigrated(StorageEngine.Choice choice) {
+                        log.info("schema migrated; storage engine: {} ({})", choice.engine() == StorageEngine.TIMESCALEDB
+                                ? "TimescaleDB: events and hourly_users are hypertables"
+                                : "PostgreSQL: plain tables", choice.reason());
+                        state.migrated = true;
+                        consumer.start();
+                    }
 
+                    @Override
+                    public void onFatal(String reason) {
+                        state.fatalError = reason;
+                        onFatal.accept(reason);
+                    }
+                });
+
+        HttpHandler readiness = new ReadinessHandler(state, stats, database::lastKnownReachable);
+        HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource()), System::currentTimeMillis,
+                metrics, new HourlyCountsCache(stats::batchesWritten, System::nanoTime,
+                TimeUnit.MILLISECONDS.toNanos(config.getCacheTtlMs())), database::lastKnownReachable);
+        HttpHandler alive = exchange -> Replies.line(exchange, 200, "alive");
+        HttpHandler scrape = new MetricsHandler(metrics.registry);
         RoutingHandler routes = Handlers.routing()
-                .post("/analytics", ingest)
-                .get("/analytics", new AnalyticsQueryHandler(new HourlyStats(database.dataSource()),
-                        System::currentTimeMillis, metrics, new HourlyCountsCache(stats::batchesWritten,
-                        System::nanoTime, TimeUnit.MILLISECONDS.toNanos(config.getCacheTtlMs()))))
-                .get("/healthz", exchange -> Replies.line(exchange, 200, "alive"))
-                .get("/readyz", new ReadinessHandler(state, stats, database))
-                .get("/metrics", new MetricsHandler(metrics.registry))
+                // Sends 100 Continue when the handler reads the body, and drops the connection if it answers without.
+                .post("/analytics", new HttpContinueReadHandler(ingest))
+                .get("/analytics", query)
+                .add(Methods.HEAD, "/analytics", query)
+                .get("/healthz", alive)
+                .add(Methods.HEAD, "/healthz", alive)
+                .get("/readyz", readiness)
+                .add(Methods.HEAD, "/readyz", readiness)
+                .get("/metrics", scrape)
+                .add(Methods.HEAD, "/metrics", scrape)
                 .setFallbackHandler(exchange -> Replies.line(exchange, 404, "not found: " + exchange.getRequestPath()))
                 .setInvalidMethodHandler(TracerboyServer::methodNotAllowed);
-        graceful = Handlers.gracefulShutdown(routes);
+        inFlight = new InFlightRequests(routes);
         undertow = Undertow.builder()
                 .addHttpListener(config.port(), config.bindAddress())
                 .setIoThreads(config.ioThreads())
@@ -99,74 +130,57 @@ public final class TracerboyServer implements AutoCloseable {
                 .setServerOption(UndertowOptions.IDLE_TIMEOUT, config.idleTimeoutMs())
                 .setSocketOption(Options.CONNECTION_HIGH_WATER, config.maxConnections())
                 .setSocketOption(Options.CONNECTION_LOW_WATER, config.maxConnections())
-                .setHandler(graceful)
+                .setHandler(inFlight)
                 .build();
-        migrator = new Thread(this::migrate, "tracerboy-migrate");
-        migrator.setDaemon(true);
     }
 
-    /** Starts the service; returns once it listens (the schema may still be migrating). */
-    public static TracerboyServer start(TracerboyConfig config) throws IOException {
-        TracerboyServer server = new TracerboyServer(config);
+    /**
+     * Builds the service, starting the embedded database if there is one, without listening yet. {@code onFatal} is
+     * called, on the migrator thread, if the schema cannot be migrated for a reason retrying will not fix.
+     */
+    public static TracerboyServer create(TracerboyConfig config, Consumer<String> onFatal) throws IOException {
+        checkPortFree(config);
+        return new TracerboyServer(config, onFatal);
+    }
+
+    /** Listens, then migrates the schema in the background; returns once it listens. */
+    public void start() throws IOException {
         try {
-            server.undertow.start();
+            undertow.start();
         } catch (RuntimeException e) {
-            server.close();
+            close();
             throw new IOException("cannot listen on " + config.bindAddress() + ":" + config.port() + ": "
                     + e.getMessage(), e);
         }
-        log.info("tracerboy {} listening on http://{}:{}", version(), config.bindAddress(), server.port());
-        server.migrator.start();
+        log.info("tracerboy {} listening on http://{}:{}", version(), config.bindAddress(), port());
+        database.startProbe();
+        migrator.start();
+    }
+
+    /** {@link #create} then {@link #start()}, with no fatal-error action (tests read {@link #fatalError()}). */
+    public static TracerboyServer start(TracerboyConfig config) throws IOException {
+        TracerboyServer server = create(config, reason -> { });
+        server.start();
         return server;
     }
 
-    /** Called (once, on the migration thread) when the schema cannot be migrated for a reason retrying will not fix. */
-    public void onFatal(Runnable action) {
-        this.onFatal = action;
-    }
-
-    private void migrate() {
-        for (int attempt = 0; ; attempt++) {
-            try {
-                StorageEngine engine = database.migrate(config.storageEngine());
-                log.info("schema migrated; storage engine: {}", engine == StorageEngine.TIMESCALEDB
-                        ? "TimescaleDB (events and hourly_users are hypertables)" : "PostgreSQL (plain tables)");
-                synchronized (this) {
-                    if (closed) {
-                        migrated.countDown();
-                        return; // stop() already accounted for the ring
-                    }
-                    state.migrated = true;
-                    consumer.start();
-                }
-                migrated.countDown();
-                return;
-            } catch (Exception e) {
-                if (!state.accepting || Thread.currentThread().isInterrupted()) {
-                    return; // stopping
-                }
-                if (!Database.isTransient(e)) {
-                    String reason = rootMessage(e);
-                    log.error("cannot migrate the schema: {}", reason);
-                    state.fatalError = reason;
-                    migrated.countDown();
-                    onFatal.run();
-                    return;
-                }
-                long delayMs = BACKOFF.delayMs(attempt);
-                log.warn("database unreachable while migrating ({}); retrying in {} ms", rootMessage(e), delayMs);
-                try {
-                    Thread.sleep(delayMs);
-                } catch (InterruptedException interrupted) {
-                    return;
-                }
-            }
+    /** Fails before anything else starts (the embedded database first of all) when the port is taken. */
+    private static void checkPortFree(TracerboyConfig config) throws IOException {
+        if (config.port() == 0) {
+            return;
+        }
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new InetSocketAddress(config.bindAddress(), config.port()));
+        } catch (IOException e) {
+            throw new IOException("PORT: expected a free port, found " + config.port() + " in use on "
+                    + config.bindAddress() + " (" + e.getMessage() + ")", e);
         }
     }
 
     /** Waits until the schema is migrated and the writer runs; false on timeout or fatal error. */
     public boolean awaitReady(long timeoutMs) throws InterruptedException {
-        return migrated.await(timeoutMs, TimeUnit.MILLISECONDS) && state.migrated;
+        return migrator.awaitMigrated(timeoutMs);
     }
 
     /** The port actually listened on (useful with {@code PORT=0}). */
@@ -193,28 +207,35 @@ public final class TracerboyServer implements AutoCloseable {
     }
 
     /**
-     * Stops gracefully: POSTs get {@code 503}, in-flight requests finish, the ring is drained and written (for at most
-     * {@code SHUTDOWN_TIMEOUT_MS} while the database fails). Answers how many accepted events could not be written.
+     * Stops gracefully: POSTs get {@code 503}; the ring is written, after migrating the schema if that has not happened
+     * yet, for at most {@code SHUTDOWN_TIMEOUT_MS} in all while the database fails; in-flight requests finish. Answers
+     * how many accepted events could not be written.
      */
-    public synchronized long stop() {
-        if (closed) {
-            return stats.abandoned();
+    public long stop() {
+        synchronized (lifecycle) {
+            if (stopped) {
+                return stats.abandoned();
+            }
+            stopped = true;
         }
-        closed = true;
+        long startNanos = System.nanoTime();
+        long deadlineNanos = startNanos + TimeUnit.MILLISECONDS.toNanos(config.shutdownTimeoutMs());
         state.stopAccepting();
         long abandoned = 0;
         try {
-            if (Thread.currentThread() != migrator) {
-                migrator.interrupt();
+            // Events accepted before the first migration wait for it: keep trying until the deadline.
+            if (!migrator.awaitMigrated(msUntil(deadlineNanos))) {
+                migrator.cancel();
             }
             // Write the ring first, while the IO threads still run: committed-mode requests are answered from there.
-            abandoned = consumer.stop(config.shutdownTimeoutMs());
-            graceful.shutdown();
-            graceful.awaitShutdown(5_000);
+            abandoned = consumer.stop(msUntil(deadlineNanos));
+            inFlight.shutdown();
+            inFlight.awaitIdle(IN_FLIGHT_TIMEOUT_MS);
             undertow.stop();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            migrator.cancel();
             database.close();
             if (embedded != null) {
                 try {
@@ -225,12 +246,18 @@ public final class TracerboyServer implements AutoCloseable {
             }
         }
         if (abandoned > 0) {
-            log.error("stopped with {} accepted events not written: the database stayed unreachable for {} ms",
-                    abandoned, config.shutdownTimeoutMs());
+            long inDoubt = stats.abandonedInDoubt();
+            log.error("stopped with {} accepted events not written: the database stayed unreachable for {} ms{}",
+                    abandoned, config.shutdownTimeoutMs(), inDoubt == 0 ? "" : " (" + inDoubt + " of them possibly "
+                    + "stored: their batch's COMMIT was sent and its reply lost)");
         } else {
             log.info("stopped: {} events written in all, none lost", stats.rowsWritten());
         }
         return abandoned;
+    }
+
+    private static long msUntil(long deadlineNanos) {
+        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
     }
 
     /** First step of a graceful stop: from now on POSTs get {@code 503} and {@code /readyz} says shutting down. */
@@ -246,21 +273,12 @@ public final class TracerboyServer implements AutoCloseable {
 
     private static void methodNotAllowed(HttpServerExchange exchange) {
         String path = exchange.getRequestPath();
-        exchange.getResponseHeaders().put(Headers.ALLOW, "/analytics".equals(path) ? "GET, POST" : "GET");
+        exchange.getResponseHeaders().put(Headers.ALLOW, "/analytics".equals(path) ? "GET, HEAD, POST" : "GET, HEAD");
         Replies.line(exchange, 405, "method not allowed: " + exchange.getRequestMethod() + " " + path);
     }
 
     static String version() {
         String version = TracerboyServer.class.getPackage().getImplementationVersion();
         return version == null ? "dev" : version;
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-        return message.lines().findFirst().orElse(message);
     }
 }

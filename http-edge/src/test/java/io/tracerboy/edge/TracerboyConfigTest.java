@@ -90,6 +90,14 @@ class TracerboyConfigTest {
     }
 
     @Test
+    void anOptionGivenWithoutItsValueSaysItNeedsOne() {
+        assertThatThrownBy(() -> TracerboyConfig.load(new String[] {"--port"}, new Properties(), Map.of()))
+                .hasMessage("--port: expected a value, as --port=…");
+        assertThatThrownBy(() -> TracerboyConfig.load(new String[] {"--port", "9091"}, new Properties(), Map.of()))
+                .hasMessage("--port: expected a value, as --port=…");
+    }
+
+    @Test
     void masksPasswordsWhenDescribed() {
         TracerboyConfig config = fromEnv(Map.of("DATABASE_URL",
                 "jdbc:postgresql://db:5432/t?user=u&password=hunter2&ssl=true", "DATABASE_PASSWORD", "hunter3"));

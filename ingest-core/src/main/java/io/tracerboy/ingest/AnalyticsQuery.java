@@ -17,7 +17,12 @@ public final class AnalyticsQuery {
     public static final long MIN_TIMESTAMP_MS = 100_000_000_000L;
     /** Latest accepted timestamp, 9999-12-31T23:59:59.999Z. */
     public static final long MAX_TIMESTAMP_MS = 253_402_300_799_999L;
-    public static final long HOUR_MS = 3_600_000L;
+    public static final long HOUR_MS = Hours.HOUR_MS;
+    /**
+     * The latest value read as "seconds" for the hint to multiply by 1000: 2100-01-01T00:00:00Z. Past it the product
+     * is a date no tracker sends (99999999999 × 1000 is in the year 5138), so the hint would mislead.
+     */
+    static final long LATEST_PLAUSIBLE_SECONDS = 4_102_444_800L;
 
     private static final String[] POST_NAMES = {"timestamp", "user", "event"};
     private static final String[] GET_NAMES = {"timestamp"};
@@ -49,7 +54,7 @@ public final class AnalyticsQuery {
 
     /** The start of the UTC hour holding the instant. */
     public static long hourStartMs(long timestampMs) {
-        return Math.floorDiv(timestampMs, HOUR_MS) * HOUR_MS;
+        return Hours.startMs(timestampMs);
     }
 
     static long parseTimestamp(String text) {
@@ -63,15 +68,20 @@ public final class AnalyticsQuery {
             throw new InvalidRequestException("timestamp: expected a whole, non-negative number of milliseconds since "
                     + "the epoch, found " + found(text));
         }
-        if (length > 15) {
+        // Length is not magnitude: leading zeros are fine, so skip them before comparing with the 15-digit maximum.
+        int firstDigit = 0;
+        while (firstDigit < length - 1 && text.charAt(firstDigit) == '0') {
+            firstDigit++;
+        }
+        if (length - firstDigit > 15) {
             throw tooLate(text);
         }
-        long value = Long.parseLong(text);
+        long value = Long.parseLong(text, firstDigit, length, 10);
         if (value > MAX_TIMESTAMP_MS) {
             throw tooLate(text);
         }
         if (value < MIN_TIMESTAMP_MS) {
-            if (value >= MIN_TIMESTAMP_MS / 1000) {
+            if (value >= MIN_TIMESTAMP_MS / 1000 && value <= LATEST_PLAUSIBLE_SECONDS) {
                 throw new InvalidRequestException("timestamp: expected milliseconds since the epoch, found " + found(text)
                         + ", which looks like seconds (" + Instant.ofEpochSecond(value) + "); multiply it by 1000");
             }

@@ -152,7 +152,7 @@ public final class BatchingConsumer implements Runnable {
     /** Writes the batch, or splits it until the events the sink refuses are dead-lettered. False once abandoned. */
     private boolean writeOrIsolate(EventBatch part) {
         try {
-            if (!retrying(part, null)) {
+            if (!retryWrite(part)) {
                 return false;
             }
             // Batches first: a reader that sees the rows counted also sees the commit generation move (GET cache).
@@ -169,12 +169,8 @@ public final class BatchingConsumer implements Runnable {
             }
             String reason = String.valueOf(refused.getMessage());
             log.warn("dead-lettering an event the database refused: {}", reason);
-            try {
-                if (!retrying(part, reason)) {
-                    return false;
-                }
-            } catch (Exception impossible) {
-                throw new IllegalStateException(impossible); // dead-letter writes retry every failure
+            if (!retryDeadLetter(part, reason)) {
+                return false;
             }
             stats.deadLettered.incrementAndGet();
             settle(part);
@@ -183,42 +179,58 @@ public final class BatchingConsumer implements Runnable {
     }
 
     /**
-     * Runs one write (or dead-letter write when {@code deadLetterReason} is set), retrying with backoff until it succeeds;
-     * false when shutdown abandoned it. A batch write that fails for a non-transient reason is thrown so the caller can
-     * isolate the offending event; a dead-letter write retries every failure, since it is the last place to put one.
+     * Writes the batch, retrying transient failures with backoff until it succeeds; false when shutdown abandoned it.
+     * Any other failure means the data was refused and is thrown, so the caller can isolate the offending events.
      */
-    private boolean retrying(EventBatch part, String deadLetterReason) throws Exception {
+    private boolean retryWrite(EventBatch part) throws Exception {
         for (int attempt = 0; ; attempt++) {
             if (abandonRequested) {
                 return false;
             }
             try {
-                if (deadLetterReason == null) {
-                    sink.write(part);
-                } else {
-                    sink.deadLetter(part, deadLetterReason);
-                }
-                if (stats.writesFailing) {
-                    stats.writesFailing = false;
-                    log.info("database writes recovered after {} failed attempts", attempt);
-                }
+                sink.write(part);
+                onWriteSucceeded(attempt);
+                return true;
+            } catch (TransientWriteException e) {
+                onWriteFailed(attempt, e);
+            }
+        }
+    }
+
+    /** Dead-letters the events, retrying every failure, since this is the last place to put them; false when abandoned. */
+    private boolean retryDeadLetter(EventBatch part, String reason) {
+        for (int attempt = 0; ; attempt++) {
+            if (abandonRequested) {
+                return false;
+            }
+            try {
+                sink.deadLetter(part, reason);
+                onWriteSucceeded(attempt);
                 return true;
             } catch (Exception e) {
-                if (!(e instanceof TransientWriteException) && deadLetterReason == null) {
-                    throw e;
-                }
-                stats.writeFailures.incrementAndGet();
-                if (!stats.writesFailing) {
-                    stats.writesFailing = true;
-                    log.warn("database writes failing, retrying with backoff up to {} ms: {}", backoff.maxDelayMs(),
-                            e.getMessage());
-                }
-                try {
-                    sleeper.sleepMs(backoff.delayMs(attempt));
-                } catch (InterruptedException interrupted) {
-                    // stop() interrupts only to abandon; the check at the top of the loop sees it.
-                }
+                onWriteFailed(attempt, e);
             }
+        }
+    }
+
+    private void onWriteSucceeded(int failedAttempts) {
+        if (stats.writesFailing) {
+            stats.writesFailing = false;
+            log.info("database writes recovered after {} failed attempts", failedAttempts);
+        }
+    }
+
+    private void onWriteFailed(int attempt, Exception e) {
+        stats.writeFailures.incrementAndGet();
+        if (!stats.writesFailing) {
+            stats.writesFailing = true;
+            log.warn("database writes failing, retrying with backoff up to {} ms: {}", backoff.maxDelayMs(),
+                    e.getMessage());
+        }
+        try {
+            sleeper.sleepMs(backoff.delayMs(attempt));
+        } catch (InterruptedException interrupted) {
+            // stop() interrupts only to abandon; the check at the top of the retry loop sees it.
         }
     }
 
@@ -231,11 +243,24 @@ public final class BatchingConsumer implements Runnable {
         }
     }
 
+    /**
+     * Gives the batch up (shutdown with the database failing). When an attempt sent its COMMIT and lost the reply, and no
+     * later attempt could check, the batch may be stored: its listeners hear "outcome unknown", never "not written".
+     */
     private void abandon(EventBatch part) {
+        boolean inDoubt = part.commitInDoubt();
         stats.abandoned.addAndGet(part.size());
+        if (inDoubt) {
+            stats.abandonedInDoubt.addAndGet(part.size());
+        }
         for (int i = 0; i < part.size(); i++) {
             CommitListener listener = part.listener(i);
-            if (listener != null) {
+            if (listener == null) {
+                continue;
+            }
+            if (inDoubt) {
+                listener.onOutcomeUnknown();
+            } else {
                 listener.onAbandoned();
             }
         }

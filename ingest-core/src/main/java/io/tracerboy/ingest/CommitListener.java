@@ -8,6 +8,12 @@ public interface CommitListener {
     /** The transaction holding the event has committed. */
     void onCommitted();
 
-    /** The event will not be written by this process (shutdown with the database unreachable). */
+    /** The event was not written and will not be by this process (shutdown with the database unreachable). */
     void onAbandoned();
+
+    /**
+     * The event may or may not be stored: its batch's COMMIT was sent, the reply was lost, and the process stopped
+     * before the database could be asked. Sending it again may count it twice.
+     */
+    void onOutcomeUnknown();
 }

@@ -15,6 +15,7 @@ public final class EventBatch {
     private int size;
     private long oldestPublishedNanos;
     private UUID id;
+    private boolean commitInDoubt;
 
     public EventBatch(int capacityEvents) {
         timestampsMs = new long[capacityEvents];
@@ -78,6 +79,18 @@ public final class EventBatch {
         return id;
     }
 
+    /**
+     * Whether an earlier attempt to write this batch may have committed although no reply said so. A sink sets it when
+     * a COMMIT's reply is lost and clears it when a later attempt proves the batch uncommitted (its id not yet claimed).
+     */
+    public void commitInDoubt(boolean inDoubt) {
+        commitInDoubt = inDoubt;
+    }
+
+    public boolean commitInDoubt() {
+        return commitInDoubt;
+    }
+
     /** When the oldest event of the batch was published into the ring (consumer clock). */
     public long oldestPublishedNanos() {
         return oldestPublishedNanos;
@@ -98,5 +111,6 @@ public final class EventBatch {
         Arrays.fill(listeners, 0, size, null);
         size = 0;
         id = null;
+        commitInDoubt = false;
     }
 }

@@ -15,6 +15,7 @@ public final class PipelineStats {
     final AtomicLong writeFailures = new AtomicLong();
     final AtomicLong deadLettered = new AtomicLong();
     final AtomicLong abandoned = new AtomicLong();
+    final AtomicLong abandonedInDoubt = new AtomicLong();
     final AtomicLong[] flushesByTrigger = new AtomicLong[BatchPolicy.Trigger.values().length];
     volatile boolean writesFailing;
 
@@ -51,6 +52,14 @@ public final class PipelineStats {
     /** Events given up at shutdown because the database stayed unreachable past the shutdown timeout. */
     public long abandoned() {
         return abandoned.get();
+    }
+
+    /**
+     * Of the {@link #abandoned()} events, those whose batch may have committed: a COMMIT was sent, its reply was lost,
+     * and the database stayed unreachable, so nobody could check.
+     */
+    public long abandonedInDoubt() {
+        return abandonedInDoubt.get();
     }
 
     public long flushes(BatchPolicy.Trigger trigger) {

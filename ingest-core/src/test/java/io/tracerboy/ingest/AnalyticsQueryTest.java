@@ -20,6 +20,11 @@ class AnalyticsQueryTest {
                 arguments("user=u1&event=impression", NOW_MS, "u1", EventKind.IMPRESSION),
                 arguments("event=click&user=u1&timestamp=100000000000", 100_000_000_000L, "u1", EventKind.CLICK),
                 arguments("timestamp=253402300799999&user=u&event=click", 253_402_300_799_999L, "u", EventKind.CLICK),
+                // Length is not magnitude: leading zeros of a valid value change nothing, however many.
+                arguments("timestamp=001764363600000&user=u&event=click", 1_764_363_600_000L, "u", EventKind.CLICK),
+                arguments("timestamp=0001764363600000&user=u&event=click", 1_764_363_600_000L, "u", EventKind.CLICK),
+                arguments("timestamp=000000000253402300799999&user=u&event=click", 253_402_300_799_999L, "u",
+                        EventKind.CLICK),
                 arguments("user=a+b&event=click", NOW_MS, "a b", EventKind.CLICK),
                 arguments("user=a%20b&event=click", NOW_MS, "a b", EventKind.CLICK),
                 arguments("user=a%09b&event=click", NOW_MS, "a\tb", EventKind.CLICK),
@@ -72,6 +77,19 @@ class AnalyticsQueryTest {
                 arguments("timestamp=1662981405&user=u&event=click",
                         "timestamp: expected milliseconds since the epoch, found '1662981405', which looks like "
                                 + "seconds (2022-09-12T11:16:45Z); multiply it by 1000"),
+                // As seconds this is the year 5138: no hint to multiply by 1000, which would store such a date.
+                arguments("timestamp=99999999999&user=u&event=click",
+                        "timestamp: expected milliseconds since the epoch from 100000000000 (1973-03-03T09:46:40Z), "
+                                + "found '99999999999'"),
+                arguments("timestamp=4102444800&user=u&event=click",
+                        "timestamp: expected milliseconds since the epoch, found '4102444800', which looks like "
+                                + "seconds (2100-01-01T00:00:00Z); multiply it by 1000"),
+                arguments("timestamp=4102444801&user=u&event=click",
+                        "timestamp: expected milliseconds since the epoch from 100000000000 (1973-03-03T09:46:40Z), "
+                                + "found '4102444801'"),
+                arguments("timestamp=0000253402300800000&user=u&event=click",
+                        "timestamp: expected milliseconds since the epoch up to 253402300799999 "
+                                + "(9999-12-31T23:59:59.999Z), found '0000253402300800000'"),
                 arguments("timestamp=5&user=u&event=click",
                         "timestamp: expected milliseconds since the epoch from 100000000000 (1973-03-03T09:46:40Z), "
                                 + "found '5'"),

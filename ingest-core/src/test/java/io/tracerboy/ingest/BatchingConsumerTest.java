@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
 class BatchingConsumerTest {
@@ -94,23 +94,44 @@ class BatchingConsumerTest {
     @Test
     void stoppingAConsumerThatNeverStartedAbandonsTheRingWithoutWriting() throws InterruptedException {
         BatchingConsumer consumer = consumer(1_000, 60_000);
-        AtomicInteger abandoned = new AtomicInteger();
-        CommitListener listener = new CommitListener() {
-            @Override
-            public void onCommitted() {
-                throw new AssertionError("nothing was written");
-            }
-
-            @Override
-            public void onAbandoned() {
-                abandoned.incrementAndGet();
-            }
-        };
+        RecordingCommitListener listener = new RecordingCommitListener();
         ring.tryPublish(T0, "a", EventKind.CLICK, listener);
         ring.tryPublish(T0, "b", EventKind.CLICK, listener);
         assertThat(consumer.stop(1_000)).isEqualTo(2);
-        assertThat(abandoned).hasValue(2);
+        assertThat(listener.abandoned).hasValue(2);
+        assertThat(listener.committed).hasValue(0);
+        assertThat(listener.outcomeUnknown).hasValue(0);
         assertThat(sink.batches).isEmpty();
+    }
+
+    @Test
+    void aBatchWhoseCommitReplyWasLostIsAbandonedAsOutcomeUnknownNeverAsNotWritten() throws InterruptedException {
+        CountDownLatch commitReplyLost = new CountDownLatch(1);
+        BatchSink replyAlwaysLost = new BatchSink() {
+            @Override
+            public void write(EventBatch batch) throws TransientWriteException {
+                batch.commitInDoubt(true); // as CopyBatchSink does when the connection dies after COMMIT was sent
+                commitReplyLost.countDown();
+                throw new TransientWriteException("connection reset during COMMIT", null);
+            }
+
+            @Override
+            public void deadLetter(EventBatch batch, String reason) {
+                throw new AssertionError("nothing is dead-lettered");
+            }
+        };
+        BatchingConsumer consumer = new BatchingConsumer(ring, new BatchPolicy(10, 0), replyAlwaysLost,
+                new RetryBackoff(1, 1), () -> nowNanos, Thread::sleep, stats);
+        RecordingCommitListener listener = new RecordingCommitListener();
+        ring.tryPublish(T0, "a", EventKind.CLICK, listener);
+        ring.tryPublish(T0, "b", EventKind.CLICK, listener);
+        consumer.start();
+        commitReplyLost.await();
+
+        assertThat(consumer.stop(0)).isEqualTo(2);
+        assertThat(listener.outcomeUnknown).hasValue(2);
+        assertThat(listener.abandoned).hasValue(0);
+        assertThat(stats.abandonedInDoubt()).isEqualTo(2);
     }
 
     @Test
@@ -127,24 +148,14 @@ class BatchingConsumerTest {
     @Test
     void tellsEachListenerOnceItsBatchHasCommitted() {
         BatchingConsumer consumer = consumer(2, 1_000);
-        AtomicInteger committed = new AtomicInteger();
-        CommitListener listener = new CommitListener() {
-            @Override
-            public void onCommitted() {
-                committed.incrementAndGet();
-            }
-
-            @Override
-            public void onAbandoned() {
-                throw new AssertionError("not abandoned");
-            }
-        };
+        RecordingCommitListener listener = new RecordingCommitListener();
         ring.tryPublish(T0, "a", EventKind.CLICK, listener);
         assertThat(consumer.step()).isEqualTo(BatchingConsumer.Step.BUSY);
-        assertThat(committed).hasValue(0);
+        assertThat(listener.committed).hasValue(0);
         ring.tryPublish(T0, "b", EventKind.IMPRESSION, listener);
         consumer.step();
-        assertThat(committed).hasValue(2);
+        assertThat(listener.committed).hasValue(2);
+        assertThat(listener.abandoned).hasValue(0);
     }
 
     @Test

@@ -1,9 +1,9 @@
 package io.tracerboy.storage;
 
-import io.tracerboy.ingest.AnalyticsQuery;
 import io.tracerboy.ingest.BatchSink;
 import io.tracerboy.ingest.EventBatch;
 import io.tracerboy.ingest.EventKind;
+import io.tracerboy.ingest.Hours;
 import io.tracerboy.ingest.TransientWriteException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.LongSupplier;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
@@ -56,20 +57,29 @@ public final class CopyBatchSink implements BatchSink {
 
     /** {@code userCachePairs} bounds the in-process memory of committed (hour, user) pairs; 0 turns it off. */
     public CopyBatchSink(DataSource dataSource, long userCachePairs) {
+        this(dataSource, userCachePairs, System::currentTimeMillis);
+    }
+
+    /** As above, with the wall clock that decides which hours are "around now" for the memory of committed pairs. */
+    public CopyBatchSink(DataSource dataSource, long userCachePairs, LongSupplier millisClock) {
         this.dataSource = dataSource;
-        this.committedUsers = new CommittedUsers(userCachePairs);
+        this.committedUsers = new CommittedUsers(userCachePairs, millisClock);
     }
 
     @Override
     public void write(EventBatch batch) throws TransientWriteException, SQLException {
         HourlyDeltas deltas = HourlyDeltas.of(batch, committedUsers);
         encoder.encode(batch);
+        boolean commitSent = false;
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
             if (!claim(connection, batch.id())) {
                 connection.rollback();
+                batch.commitInDoubt(false);
                 return; // an earlier attempt committed, only its reply was lost
             }
+            // Claimed: no earlier attempt committed, and none can any more (its claim would have blocked ours).
+            batch.commitInDoubt(false);
             copy(connection);
             Map<Long, Long> newUsers = insertUsers(connection, deltas);
             upsertStats(connection, deltas, newUsers);
@@ -79,13 +89,25 @@ public final class CopyBatchSink implements BatchSink {
                 }
                 batchesSincePrune = 0;
             }
+            commitSent = true;
             connection.commit();
         } catch (SQLException e) {
-            throw classified(e);
+            if (SqlStates.isDataError(e)) {
+                throw e;
+            }
+            if (commitSent) {
+                batch.commitInDoubt(true); // the COMMIT may have been applied; only its reply is missing
+            }
+            throw new TransientWriteException(describe(e), e);
         }
         committedUsers.addAll(deltas.usersByHour);
     }
 
+    /**
+     * Only a refusal of the data itself (SQLSTATE classes 22, 23) is passed on as it is, so the writer isolates the
+     * offending events; everything else (connection lost, server restarting, but also a changed password or a dropped
+     * table) is about the database, not the events, and is thrown as a {@link TransientWriteException} to be retried.
+     */
     @Override
     public void deadLetter(EventBatch batch, String reason) throws TransientWriteException, SQLException {
         try (Connection connection = dataSource.getConnection();
@@ -99,7 +121,10 @@ public final class CopyBatchSink implements BatchSink {
             }
             insert.executeBatch();
         } catch (SQLException e) {
-            throw classified(e);
+            if (SqlStates.isDataError(e)) {
+                throw e;
+            }
+            throw new TransientWriteException(describe(e), e);
         }
     }
 
@@ -177,18 +202,6 @@ public final class CopyBatchSink implements BatchSink {
         }
     }
 
-    /**
-     * The exception to throw for {@code e}. Only a refusal of the data itself (SQLSTATE classes 22, 23) is passed on, so
-     * the writer isolates the offending events; everything else (connection lost, server restarting, but also a changed
-     * password or a dropped table) is about the database, not the events, and is retried until it is fixed.
-     */
-    private static SQLException classified(SQLException e) throws TransientWriteException {
-        if (!SqlStates.isDataError(e)) {
-            throw new TransientWriteException(describe(e), e);
-        }
-        return e;
-    }
-
     private static String describe(SQLException e) {
         return e.getSQLState() == null ? String.valueOf(e.getMessage()) : e.getSQLState() + " " + e.getMessage();
     }
@@ -205,7 +218,7 @@ public final class CopyBatchSink implements BatchSink {
             long[] counts = null;
             Set<String> users = null;
             for (int i = 0; i < batch.size(); i++) {
-                long hour = AnalyticsQuery.hourStartMs(batch.timestampMs(i));
+                long hour = Hours.startMs(batch.timestampMs(i));
                 if (hour != lastHour) {
                     lastHour = hour;
                     counts = deltas.countsByHour.computeIfAbsent(hour, h -> new long[2]);

@@ -4,19 +4,34 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.tracerboy.storage.migration.V2__Hypertables;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Properties;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The connection pool (HikariCP over pgjdbc) and the schema (Flyway). One per process; thread-safe.
  */
 public final class Database implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Database.class);
+    /** How often the reachability probe checks, and so how stale {@link #lastKnownReachable()} can be. */
+    public static final long PROBE_INTERVAL_MS = 1_000;
+    private static final int PROBE_TIMEOUT_SECONDS = 1;
+
     private final HikariDataSource pool;
+    private final String jdbcUrl;
+    private final Properties probeProperties = new Properties();
+    private final Thread probe;
+    private volatile boolean reachable = true;
+    private Connection probeConnection;
 
     /** Opens a pool of {@code poolSize} connections to {@code jdbcUrl}; connects lazily, so a database still down is fine. */
     public Database(String jdbcUrl, String user, String password, int poolSize) {
+        this.jdbcUrl = jdbcUrl;
         HikariConfig config = new HikariConfig();
         config.setPoolName("tracerboy");
         config.setJdbcUrl(jdbcUrl);
@@ -35,18 +50,89 @@ public final class Database implements AutoCloseable {
         config.addDataSourceProperty("tcpKeepAlive", "true");
         config.addDataSourceProperty("ApplicationName", "tracerboy");
         this.pool = new HikariDataSource(config);
+        if (user != null) {
+            probeProperties.setProperty("user", user);
+        }
+        if (password != null) {
+            probeProperties.setProperty("password", password);
+        }
+        probeProperties.setProperty("connectTimeout", Integer.toString(PROBE_TIMEOUT_SECONDS));
+        probeProperties.setProperty("socketTimeout", Integer.toString(PROBE_TIMEOUT_SECONDS + 1));
+        probeProperties.setProperty("ApplicationName", "tracerboy-probe");
+        this.probe = new Thread(this::probeLoop, "tracerboy-db-probe");
+        this.probe.setDaemon(true);
     }
 
-    /** Runs pending migrations and answers the engine in use. */
-    public StorageEngine migrate(EnginePreference preference) throws SQLException {
+    /**
+     * Starts checking, every {@link #PROBE_INTERVAL_MS}, that the database answers, on a connection of its own (a busy
+     * pool must not look like an outage), so that readiness and GETs can answer at once from
+     * {@link #lastKnownReachable()} instead of waiting out a connection timeout while the database is away.
+     */
+    public void startProbe() {
+        probe.start();
+    }
+
+    /** The probe's last answer (true until it has one); a volatile read, never blocks. */
+    public boolean lastKnownReachable() {
+        return reachable;
+    }
+
+    private void probeLoop() {
+        while (!Thread.currentThread().isInterrupted()) {
+            boolean answered = probeOnce();
+            if (answered != reachable) {
+                reachable = answered;
+                log.info("database {}", answered ? "reachable again" : "unreachable");
+            }
+            try {
+                Thread.sleep(PROBE_INTERVAL_MS);
+            } catch (InterruptedException e) {
+                break;
+            }
+        }
+        closeProbeConnection();
+    }
+
+    private boolean probeOnce() {
+        try {
+            if (probeConnection == null) {
+                probeConnection = DriverManager.getConnection(jdbcUrl, probeProperties);
+            }
+            if (probeConnection.isValid(PROBE_TIMEOUT_SECONDS)) {
+                return true;
+            }
+        } catch (SQLException e) {
+            // unreachable, or the server refused us: either way not ready
+        }
+        closeProbeConnection();
+        return false;
+    }
+
+    private void closeProbeConnection() {
+        if (probeConnection != null) {
+            try {
+                probeConnection.close();
+            } catch (SQLException ignored) {
+                // already broken
+            }
+            probeConnection = null;
+        }
+    }
+
+    /** Runs pending migrations and answers the engine in use, with the reason it was chosen. */
+    public StorageEngine.Choice migrate(EnginePreference preference) throws SQLException {
+        V2__Hypertables hypertables = new V2__Hypertables(preference, pool);
         Flyway.configure()
                 .dataSource(pool)
                 .locations("classpath:db/migration")
-                .javaMigrations(new V2__Hypertables(preference))
+                .javaMigrations(hypertables)
                 .load()
                 .migrate();
+        if (hypertables.choice() != null) {
+            return hypertables.choice();
+        }
         try (Connection connection = pool.getConnection()) {
-            return StorageEngine.inUse(connection);
+            return new StorageEngine.Choice(StorageEngine.inUse(connection), "chosen when the schema was created");
         }
     }
 
@@ -82,6 +168,7 @@ public final class Database implements AutoCloseable {
 
     @Override
     public void close() {
+        probe.interrupt();
         pool.close();
     }
 }

@@ -3,8 +3,8 @@ package io.tracerboy.storage;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.sql.Statement;
+import javax.sql.DataSource;
 
 /** The engine holding {@code events}: a TimescaleDB hypertable or a plain PostgreSQL table. */
 public enum StorageEngine {
@@ -19,71 +19,69 @@ public enum StorageEngine {
         }
     }
 
+    /** The engine a fresh schema gets, and why (for the startup log). */
+    public record Choice(StorageEngine engine, String reason) {
+    }
+
     /**
-     * The engine a fresh schema gets: TimescaleDB when its extension can be created here (available, preloaded, and the
-     * user may create it), plain PostgreSQL otherwise; forcing TimescaleDB fails where it cannot be had. Creating the
-     * extension is the test because it is what fails when it is not preloaded, and because reading
-     * {@code shared_preload_libraries} needs privileges an application user often lacks.
+     * The engine a fresh schema gets: TimescaleDB when its extension is installed, preloaded and creatable by this user;
+     * plain PostgreSQL otherwise; forcing TimescaleDB fails where it cannot be had. Probes on a connection of its own
+     * from {@code probeSource}: without the library in {@code shared_preload_libraries}, {@code CREATE EXTENSION
+     * timescaledb} raises a FATAL that closes the connection, which must not be one the migration needs.
      */
-    public static StorageEngine choose(Connection connection, EnginePreference preference) throws SQLException {
+    public static Choice choose(DataSource probeSource, EnginePreference preference) throws SQLException {
         if (preference == EnginePreference.POSTGRESQL) {
-            return POSTGRESQL;
+            return new Choice(POSTGRESQL, "STORAGE_ENGINE=postgresql");
         }
-        String unavailable = createExtension(connection);
+        String unavailable;
+        try (Connection connection = probeSource.getConnection()) {
+            unavailable = whyUnavailable(connection);
+        }
         if (unavailable == null) {
-            return TIMESCALEDB;
+            return new Choice(TIMESCALEDB, "the timescaledb extension is installed and preloaded");
         }
         if (preference == EnginePreference.TIMESCALEDB) {
             throw new UnavailableException("STORAGE_ENGINE: expected auto or postgresql, found 'timescaledb', but "
                     + unavailable);
         }
-        return POSTGRESQL;
+        return new Choice(POSTGRESQL, unavailable);
     }
 
-    /** Creates the timescaledb extension (in a savepoint); null on success, otherwise why it cannot be had. */
-    private static String createExtension(Connection connection) throws SQLException {
-        try (Statement statement = connection.createStatement();
-             ResultSet rs = statement.executeQuery(
-                     "SELECT count(*) FROM pg_available_extensions WHERE name = 'timescaledb'")) {
-            rs.next();
-            if (rs.getLong(1) == 0) {
-                return "the database server has no timescaledb extension installed";
-            }
+    /** Creates the timescaledb extension if it can be had; null on success, otherwise why not. */
+    private static String whyUnavailable(Connection connection) throws SQLException {
+        if (queryLong(connection, "SELECT count(*) FROM pg_available_extensions WHERE name = 'timescaledb'") == 0) {
+            return "the database server has no timescaledb extension installed";
         }
-        boolean autoCommit = connection.getAutoCommit();
-        if (autoCommit) {
-            connection.setAutoCommit(false);
+        // A preloaded TimescaleDB registers timescaledb.* settings, which pg_settings shows to any user (unlike
+        // shared_preload_libraries itself, hidden from non-superusers); placeholders of unloaded libraries are not shown.
+        if (queryLong(connection, "SELECT count(*) FROM pg_settings WHERE name LIKE 'timescaledb.%'") == 0) {
+            return "timescaledb is installed but not preloaded (it is not in shared_preload_libraries)";
         }
-        Savepoint savepoint = connection.setSavepoint();
         try (Statement statement = connection.createStatement()) {
             statement.execute("CREATE EXTENSION IF NOT EXISTS timescaledb");
-            connection.releaseSavepoint(savepoint);
             return null;
         } catch (SQLException e) {
-            connection.rollback(savepoint);
-            return "CREATE EXTENSION timescaledb failed: " + e.getMessage().lines().findFirst().orElse("");
-        } finally {
-            if (autoCommit) {
-                connection.commit();
-                connection.setAutoCommit(true);
-            }
+            return "CREATE EXTENSION timescaledb failed: " + firstLine(e.getMessage());
         }
     }
 
     /** The engine the migrated schema actually uses. */
     public static StorageEngine inUse(Connection connection) throws SQLException {
-        try (Statement statement = connection.createStatement();
-             ResultSet rs = statement.executeQuery("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'")) {
-            rs.next();
-            if (rs.getLong(1) == 0) {
-                return POSTGRESQL;
-            }
+        if (queryLong(connection, "SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'") == 0) {
+            return POSTGRESQL;
         }
-        try (Statement statement = connection.createStatement();
-             ResultSet rs = statement.executeQuery("SELECT count(*) FROM timescaledb_information.hypertables "
-                     + "WHERE hypertable_name = 'events'")) {
+        return queryLong(connection, "SELECT count(*) FROM timescaledb_information.hypertables "
+                + "WHERE hypertable_name = 'events'") > 0 ? TIMESCALEDB : POSTGRESQL;
+    }
+
+    private static long queryLong(Connection connection, String sql) throws SQLException {
+        try (Statement statement = connection.createStatement(); ResultSet rs = statement.executeQuery(sql)) {
             rs.next();
-            return rs.getLong(1) > 0 ? TIMESCALEDB : POSTGRESQL;
+            return rs.getLong(1);
         }
+    }
+
+    private static String firstLine(String message) {
+        return message == null ? "" : message.lines().findFirst().orElse("");
     }
 }

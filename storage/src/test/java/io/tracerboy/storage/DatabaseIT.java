@@ -16,8 +16,8 @@ class DatabaseIT {
     void migratesAPlainPostgresqlAndSaysSo() throws Exception {
         try (TestDatabase test = TestDatabase.create();
              Database database = new Database(test.url(), null, null, 2)) {
-            assertThat(database.migrate(EnginePreference.AUTO)).isEqualTo(StorageEngine.POSTGRESQL);
-            assertThat(database.migrate(EnginePreference.AUTO)).isEqualTo(StorageEngine.POSTGRESQL);
+            assertThat(database.migrate(EnginePreference.AUTO).engine()).isEqualTo(StorageEngine.POSTGRESQL);
+            assertThat(database.migrate(EnginePreference.AUTO).engine()).isEqualTo(StorageEngine.POSTGRESQL);
             assertThat(test.queryLong("SELECT count(*) FROM flyway_schema_history WHERE success")).isEqualTo(2);
             assertThat(database.reachable()).isTrue();
         }

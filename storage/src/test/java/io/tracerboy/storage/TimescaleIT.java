@@ -28,7 +28,7 @@ class TimescaleIT {
                 "skipped: no TIMESCALEDB_URL given, so the TimescaleDB path was not run");
         try (TestDatabase test = TestDatabase.create(server);
              Database database = new Database(test.url(), null, null, 4)) {
-            assertThat(database.migrate(EnginePreference.AUTO)).isEqualTo(StorageEngine.TIMESCALEDB);
+            assertThat(database.migrate(EnginePreference.AUTO).engine()).isEqualTo(StorageEngine.TIMESCALEDB);
             assertThat(test.queryLong("SELECT count(*) FROM timescaledb_information.hypertables "
                     + "WHERE hypertable_name IN ('events', 'hourly_users')")).isEqualTo(2);
             assertThat(test.queryLong("SELECT extract(epoch FROM time_interval)::bigint "

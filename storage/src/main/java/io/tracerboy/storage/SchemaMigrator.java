@@ -1,0 +1,137 @@
+package io.tracerboy.storage;
+
+import io.tracerboy.ingest.RetryBackoff;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Migrates the schema on a thread of its own, retrying with backoff while the database is unreachable, so the service
+ * can listen (and buffer events) before the database is there. Reports once: {@link Listener#onMigrated} or
+ * {@link Listener#onFatal}, both on the migrator thread. Keeps retrying during a graceful stop until
+ * {@link #cancel()}, so events accepted before the first migration still get written.
+ */
+public final class SchemaMigrator {
+    /** Told how migration ended; called on the migrator thread. */
+    public interface Listener {
+        /** The schema is current; start writing. Not called once {@link #cancel()} has returned. */
+        void onMigrated(StorageEngine.Choice choice);
+
+        /** The schema cannot be migrated for a reason retrying will not fix (wrong password, missing database). */
+        void onFatal(String reason);
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(SchemaMigrator.class);
+    /** While the database stays unreachable, how often the log says so again after the first warning. */
+    static final long REMINDER_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+    private final Database database;
+    private final EnginePreference preference;
+    private final RetryBackoff backoff;
+    private final LongSupplier nanoClock;
+    private final Listener listener;
+    private final Thread thread;
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private final Object lock = new Object();
+    private boolean cancelled;
+    private volatile boolean migrated;
+
+    public SchemaMigrator(Database database, EnginePreference preference, RetryBackoff backoff, LongSupplier nanoClock,
+                          Listener listener) {
+        this.database = database;
+        this.preference = preference;
+        this.backoff = backoff;
+        this.nanoClock = nanoClock;
+        this.listener = listener;
+        this.thread = new Thread(this::run, "tracerboy-migrate");
+        this.thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Waits until migration succeeded or failed for good; true when the schema is migrated. */
+    public boolean awaitMigrated(long timeoutMs) throws InterruptedException {
+        return finished.await(Math.max(0, timeoutMs), TimeUnit.MILLISECONDS) && migrated;
+    }
+
+    /** Stops retrying; once this returns, {@link Listener#onMigrated} has either been called already or never will be. */
+    public void cancel() {
+        synchronized (lock) {
+            cancelled = true;
+        }
+        thread.interrupt();
+    }
+
+    private void run() {
+        try {
+            migrateWithRetries();
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    private void migrateWithRetries() {
+        long firstFailureNanos = 0;
+        long lastWarningNanos = 0;
+        for (int attempt = 0; ; attempt++) {
+            try {
+                StorageEngine.Choice choice = database.migrate(preference);
+                synchronized (lock) {
+                    if (cancelled) {
+                        return;
+                    }
+                    migrated = true;
+                    listener.onMigrated(choice);
+                }
+                return;
+            } catch (Exception e) {
+                if (isCancelled()) {
+                    return;
+                }
+                String reason = rootMessage(e);
+                if (!Database.isTransient(e)) {
+                    log.error("cannot migrate the schema: {}", reason);
+                    finished.countDown(); // before the listener, which may exit the process and wait for a stop
+                    listener.onFatal(reason);
+                    return;
+                }
+                long nowNanos = nanoClock.getAsLong();
+                if (attempt == 0) {
+                    firstFailureNanos = nowNanos;
+                    lastWarningNanos = nowNanos;
+                    log.warn("database unreachable while migrating the schema ({}); retrying with backoff up to {} ms",
+                            reason, backoff.maxDelayMs());
+                } else if (nowNanos - lastWarningNanos >= REMINDER_INTERVAL_NANOS) {
+                    lastWarningNanos = nowNanos;
+                    log.warn("database still unreachable after {} attempts in {} s ({}); still retrying", attempt + 1,
+                            TimeUnit.NANOSECONDS.toSeconds(nowNanos - firstFailureNanos), reason);
+                }
+                try {
+                    Thread.sleep(backoff.delayMs(attempt));
+                } catch (InterruptedException interrupted) {
+                    return; // only cancel() interrupts
+                }
+            }
+        }
+    }
+
+    private boolean isCancelled() {
+        synchronized (lock) {
+            return cancelled;
+        }
+    }
+
+    /** The first line of the innermost cause's message: what the operator needs, without a stack trace. */
+    static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        return message.lines().findFirst().orElse(message);
+    }
+}

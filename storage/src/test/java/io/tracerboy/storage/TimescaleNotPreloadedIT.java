@@ -1,0 +1,68 @@
+package io.tracerboy.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A server where {@code timescaledb} is installed but not preloaded, as on several managed services: there
+ * {@code CREATE EXTENSION timescaledb} raises a FATAL that closes the connection. This machine has no TimescaleDB, so a
+ * PostgreSQL of the test's own gets a stand-in {@code timescaledb} extension whose install script terminates its own
+ * backend, which closes the connection just as the real one's FATAL does.
+ */
+class TimescaleNotPreloadedIT {
+    private static EmbeddedPostgres server;
+
+    @BeforeAll
+    static void startAServerWithAnUnpreloadedTimescaledb() throws Exception {
+        Path binaries = Files.createTempDirectory("tracerboy-fake-timescaledb");
+        server = EmbeddedPostgres.builder().setOverrideWorkingDirectory(binaries.toFile()).start();
+        Path extensions;
+        try (Stream<Path> found = Files.find(binaries, 5, (path, attributes) -> path.endsWith("share/postgresql/extension")
+                || path.endsWith("share/extension"))) {
+            extensions = found.findFirst().orElseThrow();
+        }
+        Files.writeString(extensions.resolve("timescaledb.control"),
+                "comment = 'stands in for TimescaleDB installed without shared_preload_libraries'\n"
+                        + "default_version = '1.0'\nrelocatable = false\n");
+        Files.writeString(extensions.resolve("timescaledb--1.0.sql"), "SELECT pg_terminate_backend(pg_backend_pid());\n");
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+    }
+
+    @Test
+    void autoFallsBackToPlainTablesAndSaysWhy() throws Exception {
+        try (TestDatabase test = TestDatabase.create(server.getJdbcUrl("postgres", "postgres"));
+             Database database = new Database(test.url(), null, null, 2)) {
+            StorageEngine.Choice choice = database.migrate(EnginePreference.AUTO);
+
+            assertThat(choice.engine()).isEqualTo(StorageEngine.POSTGRESQL);
+            assertThat(choice.reason()).isEqualTo("timescaledb is installed but not preloaded (it is not in "
+                    + "shared_preload_libraries)");
+            assertThat(test.queryLong("SELECT count(*) FROM flyway_schema_history WHERE success")).isEqualTo(2);
+            assertThat(test.queryLong("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'")).isZero();
+            assertThat(database.reachable()).isTrue();
+        }
+    }
+
+    @Test
+    void insistingOnTimescaledbStopsWithItsOneLineReason() throws Exception {
+        try (TestDatabase test = TestDatabase.create(server.getJdbcUrl("postgres", "postgres"));
+             Database database = new Database(test.url(), null, null, 2)) {
+            assertThatThrownBy(() -> database.migrate(EnginePreference.TIMESCALEDB))
+                    .hasStackTraceContaining("STORAGE_ENGINE: expected auto or postgresql, found 'timescaledb', but "
+                            + "timescaledb is installed but not preloaded (it is not in shared_preload_libraries)");
+            assertThat(database.reachable()).isTrue();
+        }
+    }
+}
