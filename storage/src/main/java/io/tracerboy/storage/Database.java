@@ -24,6 +24,7 @@ public final class Database implements AutoCloseable {
 
     private final HikariDataSource pool;
     private final String jdbcUrl;
+    private final Properties credentials = new Properties();
     private final Properties probeProperties = new Properties();
     private final Thread probe;
     private volatile boolean reachable = true;
@@ -51,16 +52,22 @@ public final class Database implements AutoCloseable {
         config.addDataSourceProperty("ApplicationName", "tracerboy");
         this.pool = new HikariDataSource(config);
         if (user != null) {
-            probeProperties.setProperty("user", user);
+            credentials.setProperty("user", user);
         }
         if (password != null) {
-            probeProperties.setProperty("password", password);
+            credentials.setProperty("password", password);
         }
+        probeProperties.putAll(credentials);
         probeProperties.setProperty("connectTimeout", Integer.toString(PROBE_TIMEOUT_SECONDS));
         probeProperties.setProperty("socketTimeout", Integer.toString(PROBE_TIMEOUT_SECONDS + 1));
         probeProperties.setProperty("ApplicationName", "tracerboy-probe");
         this.probe = new Thread(this::probeLoop, "tracerboy-db-probe");
         this.probe.setDaemon(true);
+    }
+
+    /** A connection outside the pool, for work that may lose its connection (the TimescaleDB probe). */
+    private Connection openUnpooled() throws SQLException {
+        return DriverManager.getConnection(jdbcUrl, credentials);
     }
 
     /**
@@ -121,7 +128,7 @@ public final class Database implements AutoCloseable {
 
     /** Runs pending migrations and answers the engine in use, with the reason it was chosen. */
     public StorageEngine.Choice migrate(EnginePreference preference) throws SQLException {
-        V2__Hypertables hypertables = new V2__Hypertables(preference, pool);
+        V2__Hypertables hypertables = new V2__Hypertables(preference, this::openUnpooled);
         Flyway.configure()
                 .dataSource(pool)
                 .locations("classpath:db/migration")

@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import javax.sql.DataSource;
 
 /** The engine holding {@code events}: a TimescaleDB hypertable or a plain PostgreSQL table. */
 public enum StorageEngine {
@@ -19,6 +18,12 @@ public enum StorageEngine {
         }
     }
 
+    /** Opens a connection of its own, outside any pool, which the probe may lose to a FATAL. */
+    @FunctionalInterface
+    public interface ConnectionOpener {
+        Connection open() throws SQLException;
+    }
+
     /** The engine a fresh schema gets, and why (for the startup log). */
     public record Choice(StorageEngine engine, String reason) {
     }
@@ -26,15 +31,16 @@ public enum StorageEngine {
     /**
      * The engine a fresh schema gets: TimescaleDB when its extension is installed, preloaded and creatable by this user;
      * plain PostgreSQL otherwise; forcing TimescaleDB fails where it cannot be had. Probes on a connection of its own
-     * from {@code probeSource}: without the library in {@code shared_preload_libraries}, {@code CREATE EXTENSION
-     * timescaledb} raises a FATAL that closes the connection, which must not be one the migration needs.
+     * from {@code probeConnection}: without the library in {@code shared_preload_libraries}, {@code CREATE EXTENSION
+     * timescaledb} raises a FATAL that closes the connection, which must not be one the migration needs (nor one a
+     * pool would hand out again).
      */
-    public static Choice choose(DataSource probeSource, EnginePreference preference) throws SQLException {
+    public static Choice choose(ConnectionOpener probeConnection, EnginePreference preference) throws SQLException {
         if (preference == EnginePreference.POSTGRESQL) {
             return new Choice(POSTGRESQL, "STORAGE_ENGINE=postgresql");
         }
         String unavailable;
-        try (Connection connection = probeSource.getConnection()) {
+        try (Connection connection = probeConnection.open()) {
             unavailable = whyUnavailable(connection);
         }
         if (unavailable == null) {

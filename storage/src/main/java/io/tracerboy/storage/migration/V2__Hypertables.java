@@ -4,7 +4,6 @@ import io.tracerboy.storage.EnginePreference;
 import io.tracerboy.storage.StorageEngine;
 import java.sql.SQLException;
 import java.sql.Statement;
-import javax.sql.DataSource;
 import org.flywaydb.core.api.migration.BaseJavaMigration;
 import org.flywaydb.core.api.migration.Context;
 
@@ -16,17 +15,17 @@ import org.flywaydb.core.api.migration.Context;
  */
 public final class V2__Hypertables extends BaseJavaMigration {
     private final EnginePreference preference;
-    private final DataSource probeSource;
+    private final StorageEngine.ConnectionOpener probeConnection;
     private volatile StorageEngine.Choice choice;
 
-    public V2__Hypertables(EnginePreference preference, DataSource probeSource) {
+    public V2__Hypertables(EnginePreference preference, StorageEngine.ConnectionOpener probeConnection) {
         this.preference = preference;
-        this.probeSource = probeSource;
+        this.probeConnection = probeConnection;
     }
 
     @Override
     public void migrate(Context context) throws SQLException {
-        choice = StorageEngine.choose(probeSource, preference);
+        choice = StorageEngine.choose(probeConnection, preference);
         if (choice.engine() != StorageEngine.TIMESCALEDB) {
             return;
         }
