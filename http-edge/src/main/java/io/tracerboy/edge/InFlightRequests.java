@@ -2,13 +2,15 @@ package io.tracerboy.edge;
 
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import io.undertow.util.Methods;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Counts the requests in progress so a stop can wait for them, and once stopping answers new ones {@code 503} with a
- * reason and {@code Retry-After} (Undertow's {@code GracefulShutdownHandler} answers an empty {@code 503}). Wraps
- * every route; runs on IO threads.
+ * reason and {@code Retry-After} (Undertow's {@code GracefulShutdownHandler} answers an empty {@code 503}). Also marks
+ * a request whose body no route reads as the last on its connection. Wraps every route; runs on IO threads.
  */
 final class InFlightRequests implements HttpHandler {
     static final String SHUTTING_DOWN = "shutting down: not accepting requests; send them to another replica";
@@ -32,11 +34,20 @@ final class InFlightRequests implements HttpHandler {
             Replies.unavailable(exchange, 1, SHUTTING_DOWN);
             return;
         }
+        if (!isIngest(exchange) && (exchange.getRequestContentLength() > 0
+                || exchange.getRequestHeaders().contains(Headers.TRANSFER_ENCODING))) {
+            // No other route reads a body: close after answering rather than drain a body of any size.
+            exchange.setPersistent(false);
+        }
         exchange.addExchangeCompleteListener((done, nextListener) -> {
             finished();
             nextListener.proceed();
         });
         next.handleRequest(exchange);
+    }
+
+    private static boolean isIngest(HttpServerExchange exchange) {
+        return exchange.getRequestMethod().equals(Methods.POST) && "/analytics".equals(exchange.getRequestPath());
     }
 
     private void finished() {

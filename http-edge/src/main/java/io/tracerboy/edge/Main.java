@@ -60,7 +60,8 @@ public final class Main {
         try {
             TracerboyServer server = TracerboyServer.create(config, reason -> {
                 failedStatus.set(EXIT_FAILED);
-                System.exit(EXIT_FAILED);
+                // On a thread of its own: exit waits for the shutdown hook, whose stop waits for the migrator to return.
+                new Thread(() -> System.exit(EXIT_FAILED), "tracerboy-fatal-exit").start();
             });
             running.set(server); // before the migrator starts, so a fatal error stops what was built
             server.start();

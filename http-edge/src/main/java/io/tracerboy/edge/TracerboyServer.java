@@ -124,7 +124,8 @@ public final class TracerboyServer implements AutoCloseable {
                 .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
                 // Hostile or broken clients: bounded requests, and no socket held open for free.
                 .setServerOption(UndertowOptions.MAX_HEADER_SIZE, config.maxHeaderBytes())
-                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, config.maxBodyBytes())
+                // No MAX_ENTITY_SIZE: IngestHandler enforces MAX_BODY_BYTES with a 413, and InFlightRequests closes
+                // rather than drains other requests' bodies; Undertow 2.4.4 prints a stack trace to stderr past it.
                 .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, config.requestTimeoutMs())
                 .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, config.idleTimeoutMs())
                 .setServerOption(UndertowOptions.IDLE_TIMEOUT, config.idleTimeoutMs())

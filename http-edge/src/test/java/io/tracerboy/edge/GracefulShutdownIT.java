@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tracerboy.storage.TcpProxy;
 import io.tracerboy.storage.TestDatabase;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -12,6 +15,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The real jar as a child process under load: SIGTERM, and kill -9 in committed mode; rows are counted against 204s. */
@@ -71,6 +77,35 @@ class GracefulShutdownIT {
             assertThat(status).as("exit status; log: %s", tracerboy.output()).isEqualTo(1);
             assertThat(tracerboy.output()).anyMatch(line -> line.contains("stopped with " + acknowledged.size()
                     + " accepted events not written: the database stayed unreachable for 500 ms"));
+        }
+    }
+
+    @Test
+    void sigtermBeforeTheFirstMigrationKeepsTryingAndWritesEveryAcknowledgedEvent() throws Exception {
+        try (TestDatabase database = TestDatabase.create();
+             TcpProxy proxy = new TcpProxy(database.url())) {
+            proxy.refuse(); // the database is down at boot: the schema cannot be migrated yet
+            try (JarProcess tracerboy = new JarProcess(Map.of("DATABASE_URL", proxy.proxiedUrl(database.url())), false)) {
+                for (int n = 0; n < 20; n++) {
+                    HttpResponse<Void> answer = tracerboy.http.send(HttpRequest.newBuilder(URI.create(
+                            "http://127.0.0.1:" + tracerboy.port() + "/analytics?" + query(n)))
+                            .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+                    assertThat(answer.statusCode()).isEqualTo(204);
+                }
+                tracerboy.signal(false);
+                ScheduledExecutorService later = Executors.newSingleThreadScheduledExecutor();
+                try {
+                    later.schedule(() -> {
+                        proxy.restore();
+                        return null;
+                    }, 1, TimeUnit.SECONDS); // the database comes back well within SHUTDOWN_TIMEOUT_MS
+                    assertThat(tracerboy.awaitExit()).as("exit status; log: %s", tracerboy.output()).isZero();
+                } finally {
+                    later.shutdownNow();
+                }
+                assertThat(database.queryLong("SELECT count(*) FROM events")).isEqualTo(20);
+                assertThat(tracerboy.output()).anyMatch(line -> line.contains("20 events written in all, none lost"));
+            }
         }
     }
 

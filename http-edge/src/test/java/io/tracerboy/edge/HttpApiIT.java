@@ -197,10 +197,34 @@ class HttpApiIT {
         assertThat(missing.body()).isEqualTo("not found: /nope\n");
         HttpResponse<String> wrong = send(server, "DELETE", "/analytics");
         assertThat(wrong.statusCode()).isEqualTo(405);
-        assertThat(wrong.headers().firstValue("Allow")).hasValue("GET, POST");
+        assertThat(wrong.headers().firstValue("Allow")).hasValue("GET, HEAD, POST");
         assertThat(wrong.body()).isEqualTo("method not allowed: DELETE /analytics\n");
         assertThat(send(server, "PUT", "/analytics").statusCode()).isEqualTo(405);
         assertThat(send(server, "POST", "/healthz").statusCode()).isEqualTo(405);
+    }
+
+    @Test
+    void headIsAnsweredAsGetWithoutABody() throws Exception {
+        for (String path : List.of("/healthz", "/readyz", "/analytics?timestamp=" + PAST_HOUR, "/metrics")) {
+            HttpResponse<String> head = send(server, "HEAD", path);
+            HttpResponse<String> get = send(server, "GET", path);
+            assertThat(head.statusCode()).as("HEAD %s", path).isEqualTo(200);
+            assertThat(head.body()).as("HEAD %s", path).isEmpty();
+            assertThat(head.headers().firstValue("Content-Type")).isEqualTo(get.headers().firstValue("Content-Type"));
+        }
+    }
+
+    @Test
+    void aFormBodyIsIgnoredWithAHintThatTheEventGoesInTheQueryString() throws Exception {
+        HttpResponse<String> form = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                        + "/analytics")).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("user=form&event=click")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(form.statusCode()).isEqualTo(400);
+        assertThat(form.body()).isEqualTo("user: expected a user id of 1 to 256 bytes, found nothing (the event goes in "
+                + "the query string: POST /analytics?timestamp=…&user=…&event=…; the request body is ignored)\n");
+        HttpResponse<String> noBody = send(server, "POST", "/analytics?event=click");
+        assertThat(noBody.body()).isEqualTo("user: expected a user id of 1 to 256 bytes, found nothing\n");
     }
 
     @Test

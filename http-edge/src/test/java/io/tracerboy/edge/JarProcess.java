@@ -32,17 +32,14 @@ final class JarProcess implements AutoCloseable {
     private final int port;
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
+    /** Starts the jar and waits until it listens and {@code /readyz} answers 200. */
     JarProcess(Map<String, String> env) throws Exception {
-        Path jar = Path.of("target", "tracerboy.jar");
-        if (!Files.exists(jar)) {
-            throw new IllegalStateException("run 'mvn package' first: " + jar.toAbsolutePath() + " is missing");
-        }
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jar.toString()).redirectErrorStream(true);
-        builder.environment().put("PORT", "0");
-        builder.environment().put("BIND_ADDRESS", "127.0.0.1");
-        builder.environment().putAll(env);
-        process = builder.start();
+        this(env, true);
+    }
+
+    /** Starts the jar and waits until it listens, and when {@code awaitReady} until {@code /readyz} answers 200. */
+    JarProcess(Map<String, String> env, boolean awaitReady) throws Exception {
+        process = builder(env).start();
         CompletableFuture<Integer> listening = new CompletableFuture<>();
         reader = new Thread(() -> {
             try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(),
@@ -66,7 +63,53 @@ final class JarProcess implements AutoCloseable {
         if (port < 0) {
             throw new IllegalStateException("tracerboy did not start: " + output());
         }
-        awaitReady();
+        if (awaitReady) {
+            awaitReady();
+        }
+    }
+
+    private static ProcessBuilder builder(Map<String, String> env, String... args) {
+        Path jar = Path.of("target", "tracerboy.jar");
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException("run 'mvn package' first: " + jar.toAbsolutePath() + " is missing");
+        }
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-jar", jar.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        // Only what the test gives: CI's DATABASE_URL must not turn an embedded-mode test into an external one.
+        builder.environment().remove("DATABASE_URL");
+        builder.environment().put("PORT", "0");
+        builder.environment().put("BIND_ADDRESS", "127.0.0.1");
+        builder.environment().putAll(env);
+        return builder;
+    }
+
+    /** What a run of the jar that ends by itself printed, and its exit status. */
+    record Exit(int status, List<String> lines) {
+    }
+
+    /** Runs the jar until it exits by itself (at most 120 s), e.g. to see how a startup error ends it. */
+    static Exit runToExit(Map<String, String> env, String... args) throws Exception {
+        Process process = builder(env, args).start();
+        CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                return "";
+            }
+        });
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("still running after 120 s: " + output.getNow(""));
+        }
+        return new Exit(process.exitValue(), output.get(10, TimeUnit.SECONDS).lines().toList());
+    }
+
+    /** Answers the readiness endpoint's status. */
+    int readyStatus() throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     int port() {
@@ -164,7 +207,7 @@ final class JarProcess implements AutoCloseable {
                 if (threads.stream().noneMatch(Thread::isAlive)) {
                     throw new AssertionError("the clients stopped after " + count.get() + " acknowledgements");
                 }
-                Thread.onSpinWait();
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // not a busy spin: the clients need the cores
             }
         }
 

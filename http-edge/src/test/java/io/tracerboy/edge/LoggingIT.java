@@ -3,6 +3,7 @@ package io.tracerboy.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tracerboy.storage.TestDatabase;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -31,8 +32,44 @@ class LoggingIT {
             assertThat(lines).noneMatch(line -> line.contains("password=" + secret));
             assertThat(lines).anyMatch(line -> line.contains("configuration") && line.contains("password=****")
                     && line.contains("LOG_FORMAT=json"));
-            assertThat(lines).anyMatch(line -> line.contains("storage engine: PostgreSQL (plain tables)"));
+            assertThat(lines).anyMatch(line -> line.contains("storage engine: PostgreSQL: plain tables ("));
             assertThat(lines).anyMatch(line -> line.contains("\"level\":\"INFO\"") && line.contains("\"formattedMessage\":"));
+        }
+    }
+
+    @Test
+    void oversizedChunkedBodiesAre413AndLogNothingOutsideTheJsonFormat() throws Exception {
+        try (TestDatabase database = TestDatabase.create();
+             JarProcess tracerboy = new JarProcess(Map.of("DATABASE_URL", database.url(), "LOG_FORMAT", "json",
+                     "MAX_BODY_BYTES", "1024"))) {
+            String small = ("320\r\n" + "c".repeat(800) + "\r\n").repeat(3) + "0\r\n\r\n";
+            assertThat(sendChunked(tracerboy.port(), small)).startsWith("HTTP/1.1 413 ");
+            // Past the drain allowance too (Undertow's own limit would print a stack trace to stderr here).
+            String huge = ("EA60\r\n" + "c".repeat(60_000) + "\r\n").repeat(40) + "0\r\n\r\n";
+            assertThat(sendChunked(tracerboy.port(), huge)).doesNotContain(" 204 ");
+            tracerboy.signal(false);
+            assertThat(tracerboy.awaitExit()).isZero();
+            assertThat(tracerboy.output()).allMatch(line -> line.startsWith("{") && line.endsWith("}"), "a JSON object")
+                    .noneMatch(line -> line.contains("RequestTooBigException"));
+            assertThat(database.queryLong("SELECT count(*) FROM events")).isZero();
+        }
+    }
+
+    private static String sendChunked(int port, String chunkedBody) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            StringBuilder reply = new StringBuilder();
+            try {
+                socket.getOutputStream().write(("POST /analytics?user=chunked&event=click HTTP/1.1\r\nHost: x\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n" + chunkedBody).getBytes(StandardCharsets.US_ASCII));
+                byte[] buffer = new byte[4096];
+                for (int n; (n = socket.getInputStream().read(buffer)) > 0; ) {
+                    reply.append(new String(buffer, 0, n, StandardCharsets.ISO_8859_1));
+                }
+            } catch (java.io.IOException reset) {
+                // closed by the server while we still sent: what arrived before is the answer
+            }
+            return reply.toString();
         }
     }
 

@@ -95,7 +95,6 @@ public final class SchemaMigrator {
                 String reason = rootMessage(e);
                 if (!Database.isTransient(e)) {
                     log.error("cannot migrate the schema: {}", reason);
-                    finished.countDown(); // before the listener, which may exit the process and wait for a stop
                     listener.onFatal(reason);
                     return;
                 }

@@ -8,13 +8,19 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A TCP proxy on 127.0.0.1 in front of PostgreSQL, for causing database outages for real: {@link #refuse()} closes the
  * listening socket (new connections are refused), {@link #dropAll()} resets every open connection (mid-statement,
- * mid-COPY, mid-COMMIT), {@link #restore()} listens again on the same port.
+ * mid-COPY, mid-COMMIT), {@link #restore()} listens again on the same port, and {@link #loseReplyTo(String)} lets one
+ * statement reach the server, then drops its reply and every connection and refuses new ones (a COMMIT whose outcome the
+ * client cannot know).
  */
 public final class TcpProxy implements AutoCloseable {
     private final String targetHost;
@@ -23,6 +29,8 @@ public final class TcpProxy implements AutoCloseable {
     private final List<Socket> open = new ArrayList<>();
     private ServerSocket server;
     private volatile boolean closed;
+    private volatile byte[] replyLostMarker;
+    private final CountDownLatch replyLost = new CountDownLatch(1);
 
     /** Proxies to the host and port of {@code jdbcUrl}. */
     public TcpProxy(String jdbcUrl) throws IOException {
@@ -66,6 +74,20 @@ public final class TcpProxy implements AutoCloseable {
         open.clear();
     }
 
+    /**
+     * Arms a one-shot cut: the next client message containing {@code statementText} (e.g. "COMMIT"; use
+     * {@code prepareThreshold=0} so the text is sent every time) reaches the server, and once the server's reply comes
+     * back it is dropped, every open connection reset and new connections refused.
+     */
+    public void loseReplyTo(String statementText) {
+        replyLostMarker = statementText.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Waits until the armed cut has happened. */
+    public boolean awaitReplyLost(long timeoutMs) throws InterruptedException {
+        return replyLost.await(timeoutMs, TimeUnit.MILLISECONDS);
+    }
+
     /** Accepts connections again, on the same port. */
     public synchronized void restore() throws IOException {
         if (server == null) {
@@ -91,8 +113,9 @@ public final class TcpProxy implements AutoCloseable {
                         open.add(client);
                         open.add(upstream);
                     }
-                    pump(client, upstream);
-                    pump(upstream, client);
+                    AtomicBoolean swallowReplies = new AtomicBoolean();
+                    pumpToServer(client, upstream, swallowReplies);
+                    pumpToClient(upstream, client, swallowReplies);
                 } catch (IOException e) {
                     return; // listening socket closed
                 }
@@ -102,11 +125,46 @@ public final class TcpProxy implements AutoCloseable {
         acceptor.start();
     }
 
-    private static void pump(Socket from, Socket to) {
+    private void pumpToServer(Socket client, Socket upstream, AtomicBoolean swallowReplies) {
+        pump(client, upstream, (buffer, n) -> {
+            byte[] marker = replyLostMarker;
+            if (marker != null && contains(buffer, n, marker)) {
+                replyLostMarker = null;
+                swallowReplies.set(true);
+            }
+            return true;
+        });
+    }
+
+    private void pumpToClient(Socket upstream, Socket client, AtomicBoolean swallowReplies) {
+        pump(upstream, client, (buffer, n) -> {
+            if (!swallowReplies.get()) {
+                return true;
+            }
+            try {
+                refuse();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+            dropAll(); // every pooled connection too: no other one may carry the retry
+            replyLost.countDown();
+            return false;
+        });
+    }
+
+    /** Decides, for each chunk read, whether it is forwarded (true) or the pump stops (false). */
+    private interface Forwarding {
+        boolean forward(byte[] buffer, int n);
+    }
+
+    private static void pump(Socket from, Socket to, Forwarding forwarding) {
         Thread pump = new Thread(() -> {
             byte[] buffer = new byte[16_384];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 for (int n; (n = in.read(buffer)) > 0; ) {
+                    if (!forwarding.forward(buffer, n)) {
+                        return;
+                    }
                     out.write(buffer, 0, n);
                 }
             } catch (IOException ignored) {
@@ -121,6 +179,19 @@ public final class TcpProxy implements AutoCloseable {
         }, "tcp-proxy-pump");
         pump.setDaemon(true);
         pump.start();
+    }
+
+    private static boolean contains(byte[] buffer, int n, byte[] marker) {
+        outer:
+        for (int i = 0; i + marker.length <= n; i++) {
+            for (int j = 0; j < marker.length; j++) {
+                if (buffer[i + j] != marker[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     @Override
