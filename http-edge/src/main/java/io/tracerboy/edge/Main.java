@@ -35,7 +35,7 @@ public final class Main {
         }
         // Before the first logger: logback.xml picks its appender from this property, and Undertow's and XNIO's
         // jboss-logging must go through SLF4J too, so nothing reaches stderr outside LOG_FORMAT.
-        System.setProperty("tracerboyLogAppender", config.logFormat().name());
+        System.setProperty("tracerboyLogAppender", config.get(Setting.LOG_FORMAT).name());
         System.setProperty("org.jboss.logging.provider", "slf4j");
         Logger log = LoggerFactory.getLogger(Main.class);
         log.info("tracerboy {} configuration: {}", TracerboyServer.version(), config.describe());

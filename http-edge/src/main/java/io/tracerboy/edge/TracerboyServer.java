@@ -57,26 +57,26 @@ public final class TracerboyServer implements AutoCloseable {
 
     private TracerboyServer(TracerboyConfig config, Consumer<String> onFatal) throws IOException {
         this.config = config;
-        String url = config.databaseUrl();
+        String url = config.get(Setting.DATABASE_URL);
         if (url == null) {
             log.info("no DATABASE_URL: starting embedded PostgreSQL with data in {}",
-                    config.embeddedDataDir().toAbsolutePath());
-            embedded = EmbeddedDatabase.start(config.embeddedDataDir());
+                    config.get(Setting.EMBEDDED_DATA_DIR).toAbsolutePath());
+            embedded = EmbeddedDatabase.start(config.get(Setting.EMBEDDED_DATA_DIR));
             url = embedded.jdbcUrl();
         } else {
             embedded = null;
         }
-        database = new Database(url, config.databaseUser(), config.databasePassword(), config.dbPoolSize());
-        ring = new EventRing(config.ringSizeSlots(), System::nanoTime, stats);
-        IngestHandler ingest = new IngestHandler(ring, System::currentTimeMillis, state, config.ackMode(),
-                config.maxBodyBytes(), config.requestTimeoutMs());
+        database = new Database(url, config.get(Setting.DATABASE_USER), config.get(Setting.DATABASE_PASSWORD), config.get(Setting.DB_POOL_SIZE));
+        ring = new EventRing(config.get(Setting.RING_SIZE), System::nanoTime, stats);
+        IngestHandler ingest = new IngestHandler(ring, System::currentTimeMillis, state, config.get(Setting.ACK_MODE),
+                config.get(Setting.MAX_BODY_BYTES), config.get(Setting.REQUEST_TIMEOUT_MS));
         // The metrics read the consumer lazily (at scrape time), and the consumer reports each flush to them.
         metrics = new TracerboyMetrics(stats, ring, ingest, this::oldestUnwrittenNanos, System::nanoTime);
         consumer = new BatchingConsumer(ring,
-                new BatchPolicy(config.batchSizeEvents(), TimeUnit.MILLISECONDS.toNanos(config.flushIntervalMs())),
-                new CopyBatchSink(database.dataSource(), config.userCachePairs()), BACKOFF, System::nanoTime,
+                new BatchPolicy(config.get(Setting.BATCH_SIZE), TimeUnit.MILLISECONDS.toNanos(config.get(Setting.FLUSH_INTERVAL_MS))),
+                new CopyBatchSink(database.dataSource(), config.get(Setting.USER_CACHE_PAIRS)), BACKOFF, System::nanoTime,
                 Thread::sleep, stats, metrics);
-        migrator = new SchemaMigrator(database, config.storageEngine(), BACKOFF, System::nanoTime,
+        migrator = new SchemaMigrator(database, config.get(Setting.STORAGE_ENGINE), BACKOFF, System::nanoTime,
                 new SchemaMigrator.Listener() {
                     @Override
                     public void onMigrated(StorageEngine.Choice choice) {
@@ -97,7 +97,7 @@ public final class TracerboyServer implements AutoCloseable {
         HttpHandler readiness = new ReadinessHandler(state, stats, database::lastKnownReachable);
         HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource()), System::currentTimeMillis,
                 metrics, new HourlyCountsCache(stats::batchesWritten, System::nanoTime,
-                TimeUnit.MILLISECONDS.toNanos(config.getCacheTtlMs())), database::lastKnownReachable);
+                TimeUnit.MILLISECONDS.toNanos(config.get(Setting.GET_CACHE_TTL_MS))), database::lastKnownReachable);
         HttpHandler alive = exchange -> Replies.line(exchange, 200, "alive");
         HttpHandler scrape = new MetricsHandler(metrics.registry);
         RoutingHandler routes = Handlers.routing()
@@ -115,22 +115,22 @@ public final class TracerboyServer implements AutoCloseable {
                 .setInvalidMethodHandler(TracerboyServer::methodNotAllowed);
         inFlight = new InFlightRequests(routes);
         undertow = Undertow.builder()
-                .addHttpListener(config.port(), config.bindAddress())
-                .setIoThreads(config.ioThreads())
-                .setWorkerThreads(config.workerThreads())
+                .addHttpListener(config.get(Setting.PORT), config.get(Setting.BIND_ADDRESS))
+                .setIoThreads(config.get(Setting.IO_THREADS))
+                .setWorkerThreads(config.get(Setting.WORKER_THREADS))
                 // Keep the raw query: AnalyticsQuery decodes it strictly and says what is wrong. Undertow's own
                 // decoding maps bad UTF-8 to U+FFFD, and its request parser answers an empty 400 for a bad escape.
                 .setServerOption(UndertowOptions.DECODE_URL, false)
                 .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
                 // Hostile or broken clients: bounded requests, and no socket held open for free.
-                .setServerOption(UndertowOptions.MAX_HEADER_SIZE, config.maxHeaderBytes())
+                .setServerOption(UndertowOptions.MAX_HEADER_SIZE, config.get(Setting.MAX_HEADER_BYTES))
                 // No MAX_ENTITY_SIZE: IngestHandler enforces MAX_BODY_BYTES with a 413, and InFlightRequests closes
                 // rather than drains other requests' bodies; Undertow 2.4.4 prints a stack trace to stderr past it.
-                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, config.requestTimeoutMs())
-                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, config.idleTimeoutMs())
-                .setServerOption(UndertowOptions.IDLE_TIMEOUT, config.idleTimeoutMs())
-                .setSocketOption(Options.CONNECTION_HIGH_WATER, config.maxConnections())
-                .setSocketOption(Options.CONNECTION_LOW_WATER, config.maxConnections())
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, config.get(Setting.REQUEST_TIMEOUT_MS))
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, config.get(Setting.IDLE_TIMEOUT_MS))
+                .setServerOption(UndertowOptions.IDLE_TIMEOUT, config.get(Setting.IDLE_TIMEOUT_MS))
+                .setSocketOption(Options.CONNECTION_HIGH_WATER, config.get(Setting.MAX_CONNECTIONS))
+                .setSocketOption(Options.CONNECTION_LOW_WATER, config.get(Setting.MAX_CONNECTIONS))
                 .setHandler(inFlight)
                 .build();
     }
@@ -150,10 +150,10 @@ public final class TracerboyServer implements AutoCloseable {
             undertow.start();
         } catch (RuntimeException e) {
             close();
-            throw new IOException("cannot listen on " + config.bindAddress() + ":" + config.port() + ": "
+            throw new IOException("cannot listen on " + config.get(Setting.BIND_ADDRESS) + ":" + config.get(Setting.PORT) + ": "
                     + e.getMessage(), e);
         }
-        log.info("tracerboy {} listening on http://{}:{}", version(), config.bindAddress(), port());
+        log.info("tracerboy {} listening on http://{}:{}", version(), config.get(Setting.BIND_ADDRESS), port());
         database.startProbe();
         migrator.start();
     }
@@ -167,15 +167,15 @@ public final class TracerboyServer implements AutoCloseable {
 
     /** Fails before anything else starts (the embedded database first of all) when the port is taken. */
     private static void checkPortFree(TracerboyConfig config) throws IOException {
-        if (config.port() == 0) {
+        if (config.get(Setting.PORT) == 0) {
             return;
         }
         try (ServerSocket probe = new ServerSocket()) {
             probe.setReuseAddress(true);
-            probe.bind(new InetSocketAddress(config.bindAddress(), config.port()));
+            probe.bind(new InetSocketAddress(config.get(Setting.BIND_ADDRESS), config.get(Setting.PORT)));
         } catch (IOException e) {
-            throw new IOException("PORT: expected a free port, found " + config.port() + " in use on "
-                    + config.bindAddress() + " (" + e.getMessage() + ")", e);
+            throw new IOException("PORT: expected a free port, found " + config.get(Setting.PORT) + " in use on "
+                    + config.get(Setting.BIND_ADDRESS) + " (" + e.getMessage() + ")", e);
         }
     }
 
@@ -220,7 +220,7 @@ public final class TracerboyServer implements AutoCloseable {
             stopped = true;
         }
         long startNanos = System.nanoTime();
-        long deadlineNanos = startNanos + TimeUnit.MILLISECONDS.toNanos(config.shutdownTimeoutMs());
+        long deadlineNanos = startNanos + TimeUnit.MILLISECONDS.toNanos(config.get(Setting.SHUTDOWN_TIMEOUT_MS));
         state.stopAccepting();
         long abandoned = 0;
         try {
@@ -249,7 +249,7 @@ public final class TracerboyServer implements AutoCloseable {
         if (abandoned > 0) {
             long inDoubt = stats.abandonedInDoubt();
             log.error("stopped with {} accepted events not written: the database stayed unreachable for {} ms{}",
-                    abandoned, config.shutdownTimeoutMs(), inDoubt == 0 ? "" : " (" + inDoubt + " of them possibly "
+                    abandoned, config.get(Setting.SHUTDOWN_TIMEOUT_MS), inDoubt == 0 ? "" : " (" + inDoubt + " of them possibly "
                     + "stored: their batch's COMMIT was sent and its reply lost)");
         } else {
             log.info("stopped: {} events written in all, none lost", stats.rowsWritten());

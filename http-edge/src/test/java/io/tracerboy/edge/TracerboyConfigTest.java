@@ -4,7 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tracerboy.storage.EnginePreference;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.Properties;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -18,15 +23,15 @@ class TracerboyConfigTest {
     @Test
     void defaultsNeedNoConfigurationAtAll() {
         TracerboyConfig config = fromEnv(Map.of());
-        assertThat(config.databaseUrl()).isNull();
-        assertThat(config.port()).isEqualTo(9090);
-        assertThat(config.batchSizeEvents()).isEqualTo(10_000);
-        assertThat(config.flushIntervalMs()).isEqualTo(100);
-        assertThat(config.ringSizeSlots()).isEqualTo(262_144);
-        assertThat(config.dbPoolSize()).isEqualTo(4);
-        assertThat(config.ioThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
-        assertThat(config.storageEngine()).isEqualTo(EnginePreference.AUTO);
-        assertThat(config.shutdownTimeoutMs()).isEqualTo(30_000);
+        assertThat(config.get(Setting.DATABASE_URL)).isNull();
+        assertThat(config.get(Setting.PORT)).isEqualTo(9090);
+        assertThat(config.get(Setting.BATCH_SIZE)).isEqualTo(10_000);
+        assertThat(config.get(Setting.FLUSH_INTERVAL_MS)).isEqualTo(100);
+        assertThat(config.get(Setting.RING_SIZE)).isEqualTo(262_144);
+        assertThat(config.get(Setting.DB_POOL_SIZE)).isEqualTo(4);
+        assertThat(config.get(Setting.IO_THREADS)).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(config.get(Setting.STORAGE_ENGINE)).isEqualTo(EnginePreference.AUTO);
+        assertThat(config.get(Setting.SHUTDOWN_TIMEOUT_MS)).isEqualTo(30_000);
     }
 
     @ParameterizedTest
@@ -52,9 +57,9 @@ class TracerboyConfigTest {
 
     @Test
     void committedAcknowledgementsFlushWithoutLingeringUnlessToldOtherwise() {
-        assertThat(fromEnv(Map.of("ACK_MODE", "committed")).flushIntervalMs()).isZero();
-        assertThat(fromEnv(Map.of("ACK_MODE", "committed", "FLUSH_INTERVAL_MS", "5")).flushIntervalMs()).isEqualTo(5);
-        assertThat(fromEnv(Map.of("ACK_MODE", "buffered")).ackMode()).isEqualTo(AckMode.BUFFERED);
+        assertThat(fromEnv(Map.of("ACK_MODE", "committed")).get(Setting.FLUSH_INTERVAL_MS)).isZero();
+        assertThat(fromEnv(Map.of("ACK_MODE", "committed", "FLUSH_INTERVAL_MS", "5")).get(Setting.FLUSH_INTERVAL_MS)).isEqualTo(5);
+        assertThat(fromEnv(Map.of("ACK_MODE", "buffered")).get(Setting.ACK_MODE)).isEqualTo(AckMode.BUFFERED);
         assertThatThrownBy(() -> fromEnv(Map.of("ACK_MODE", "eventually")))
                 .hasMessage("ACK_MODE: expected buffered or committed, found 'eventually'");
     }
@@ -66,9 +71,9 @@ class TracerboyConfigTest {
         properties.setProperty("tracerboy.port", "8000");
         TracerboyConfig config = TracerboyConfig.load(new String[] {"--batch-size=300"}, properties,
                 Map.of("BATCH_SIZE", "100", "PORT", "7000", "RING_SIZE", "1024"));
-        assertThat(config.batchSizeEvents()).isEqualTo(300);
-        assertThat(config.port()).isEqualTo(8000);
-        assertThat(config.ringSizeSlots()).isEqualTo(1024);
+        assertThat(config.get(Setting.BATCH_SIZE)).isEqualTo(300);
+        assertThat(config.get(Setting.PORT)).isEqualTo(8000);
+        assertThat(config.get(Setting.RING_SIZE)).isEqualTo(1024);
     }
 
     @Test
@@ -106,11 +111,46 @@ class TracerboyConfigTest {
     }
 
     @Test
-    void helpListsEverySettingWithItsDefault() {
+    void helpListsEachOptionWithItsVariableDefaultAndMeaning() {
         String help = TracerboyConfig.help();
-        for (TracerboyConfig.Setting setting : TracerboyConfig.Setting.values()) {
-            assertThat(help).contains(setting.optionName()).contains(setting.envName());
+        assertThat(help).startsWith("Usage: java -jar tracerboy.jar [--option=value ...]\n")
+                .contains("  --batch-size=…           BATCH_SIZE           default: 10000 events\n"
+                        + "      most events per COPY transaction\n")
+                .contains("  --flush-interval-ms=…    FLUSH_INTERVAL_MS    default: 100 ms with ACK_MODE=buffered, 0 with "
+                        + "committed\n")
+                .contains("  --database-url=…         DATABASE_URL         default: unset: embedded PostgreSQL\n");
+        assertThat(help.lines().filter(line -> line.startsWith("  --"))).hasSize(23);
+    }
+
+    @Test
+    void theReadmeConfigurationTableListsExactlyTheDeclaredSettingsWithTheirDefaults() throws Exception {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        String section = readme.substring(readme.indexOf("\n## Configuration\n"));
+        section = section.substring(0, section.indexOf("\n## ", 1));
+        Map<String, String> defaults = new LinkedHashMap<>();
+        Matcher row = Pattern.compile("(?m)^\\| `([A-Z_]+)`[^|]*\\| ([^|]*) \\|").matcher(section);
+        while (row.find()) {
+            defaults.put(row.group(1), row.group(2).replace("`", ""));
         }
-        assertThat(help).contains("default: 10000");
+        assertThat(defaults.keySet()).containsExactlyElementsOf(Setting.ALL.stream().map(Setting::envName).toList());
+        for (Setting<?> setting : Setting.ALL) {
+            assertThat(defaults.get(setting.envName())).as("README default of %s", setting.envName())
+                    .startsWith(setting.defaultText());
+        }
+    }
+
+    @Test
+    void aBatchLargerThanTheRingIsRefusedAtStartup() {
+        assertThatThrownBy(() -> fromEnv(Map.of("RING_SIZE", "1024", "BATCH_SIZE", "2000")))
+                .hasMessage("BATCH_SIZE: expected at most RING_SIZE (1024), found '2000'");
+        assertThat(fromEnv(Map.of("RING_SIZE", "1024", "BATCH_SIZE", "1024")).get(Setting.BATCH_SIZE)).isEqualTo(1024);
+    }
+
+    @Test
+    void anEmptyDatabaseUrlMeansTheEmbeddedDatabase() {
+        assertThat(fromEnv(Map.of("DATABASE_URL", "")).get(Setting.DATABASE_URL)).isNull();
+        assertThat(fromEnv(Map.of()).describe()).containsEntry("DATABASE_URL", "(embedded PostgreSQL)")
+                .containsEntry("DATABASE_PASSWORD", "(from URL)").containsEntry("BATCH_SIZE", "10000")
+                .containsEntry("ACK_MODE", "buffered");
     }
 }
