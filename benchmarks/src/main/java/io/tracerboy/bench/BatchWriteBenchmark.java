@@ -36,7 +36,8 @@ import org.postgresql.copy.CopyIn;
  *
  * <p>{@code java -jar benchmarks/target/benchmarks.jar BatchWrite -rf json -rff batch-write.json}
  *
- * <p>Latest result (2 cores, Debian 12, OpenJDK 17.0.15, 2026-11-28; PostgreSQL 17 embedded, fsync on), as rows/s from ms per batch:
+ * <p>Latest result (2 cores, Debian 12, OpenJDK 17.0.15, 2026-11-28; PostgreSQL 17 embedded, fsync on), as rows/s from
+ * ms per batch:
  * <pre>
  * batch   users/hour  writer rows/s  raw COPY rows/s  INSERT/event rows/s  writer/COPY  writer/INSERT
  *   100      10 000         84 402          108 418                3 812         0.78            22x

@@ -20,7 +20,8 @@ final class BenchDatabase implements AutoCloseable {
     }
 
     void execute(String sql) throws SQLException {
-        try (Connection connection = database.dataSource().getConnection(); Statement statement = connection.createStatement()) {
+        try (Connection connection = database.dataSource().getConnection(
+                ); Statement statement = connection.createStatement()) {
             statement.execute(sql);
         }
     }

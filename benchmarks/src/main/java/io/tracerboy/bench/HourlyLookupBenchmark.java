@@ -1,5 +1,6 @@
 package io.tracerboy.bench;
 
+import io.tracerboy.ingest.Hours;
 import io.tracerboy.storage.HourlyCounts;
 import io.tracerboy.storage.HourlyStats;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * pool, from 1 and 2 threads. The HTTP-level figure, with the cache, is in BENCHMARKS.md.
  * {@code java -jar benchmarks/target/benchmarks.jar HourlyLookup}
  *
- * <p>Latest result (2 cores, Debian 12, OpenJDK 17.0.15, 2026-11-28; embedded PostgreSQL 17 on the same cores; the 1-thread run was noisy):
+ * <p>Latest result (2 cores, Debian 12, OpenJDK 17.0.15, 2026-11-28; embedded PostgreSQL 17 on the same cores; the
+ * 1-thread run was noisy):
  * <pre>
  * Benchmark                             Mode  Cnt    Score     Error  Units
  * HourlyLookupBenchmark.lookup1Thread   avgt    3  130.176 ± 160.716  us/op
@@ -44,7 +46,8 @@ public class HourlyLookupBenchmark {
     @Setup(Level.Trial)
     public void start() throws Exception {
         bench = new BenchDatabase(4);
-        bench.execute("INSERT INTO hourly_stats SELECT to_timestamp(" + FIRST_HOUR_MS / 1000 + " + h * 3600), h, 2 * h, 3 * h"
+        bench.execute("INSERT INTO hourly_stats SELECT to_timestamp(" + FIRST_HOUR_MS / 1000
+                + " + h * 3600), h, 2 * h, 3 * h"
                 + " FROM generate_series(0, 8759) AS h");
         stats = new HourlyStats(bench.database.dataSource());
     }
@@ -57,12 +60,12 @@ public class HourlyLookupBenchmark {
     @Benchmark
     @Threads(1)
     public HourlyCounts lookup1Thread() throws Exception {
-        return stats.read(FIRST_HOUR_MS + 4_000 * 3_600_000L);
+        return stats.read(FIRST_HOUR_MS + 4_000 * Hours.HOUR_MS);
     }
 
     @Benchmark
     @Threads(2)
     public HourlyCounts lookup2Threads() throws Exception {
-        return stats.read(FIRST_HOUR_MS + 4_000 * 3_600_000L);
+        return stats.read(FIRST_HOUR_MS + 4_000 * Hours.HOUR_MS);
     }
 }

@@ -1,5 +1,6 @@
 package io.tracerboy.bench;
 
+import io.tracerboy.ingest.Hours;
 import io.tracerboy.edge.TracerboyConfig;
 import io.tracerboy.edge.TracerboyServer;
 import io.tracerboy.storage.EmbeddedDatabase;
@@ -46,7 +47,7 @@ public final class OutageBenchmark {
             embedded = EmbeddedDatabase.start(Files.createTempDirectory("tracerboy-outage"));
             url = embedded.jdbcUrl();
         }
-        long hour = (1_500_000_000_000L + System.nanoTime() % 1_000_000 * 3_600_000L) / 3_600_000L * 3_600_000L;
+        long hour = Hours.startMs(1_500_000_000_000L + System.nanoTime() % 1_000_000 * Hours.HOUR_MS);
         try (TcpProxy proxy = new TcpProxy(url);
              TracerboyServer server = TracerboyServer.start(TracerboyConfig.load(new String[0], new Properties(),
                      Map.of("DATABASE_URL", proxy.proxiedUrl(url), "PORT", "0", "BIND_ADDRESS", "127.0.0.1",
@@ -68,7 +69,7 @@ public final class OutageBenchmark {
                     while (running.get()) {
                         long n = sequence.incrementAndGet();
                         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
-                                + "/analytics?timestamp=" + (hour + n % 3_600_000) + "&user=u" + n % 100_000
+                                + "/analytics?timestamp=" + (hour + n % Hours.HOUR_MS) + "&user=u" + n % 100_000
                                 + "&event=" + (n % 10 == 0 ? "click" : "impression")))
                                 .POST(HttpRequest.BodyPublishers.noBody()).build();
                         try {
@@ -117,7 +118,8 @@ public final class OutageBenchmark {
             long rows;
             try (Connection connection = DriverManager.getConnection(url);
                  Statement statement = connection.createStatement();
-                 ResultSet rs = statement.executeQuery("SELECT coalesce(sum(clicks + impressions), 0) FROM hourly_stats "
+                 ResultSet rs = statement.executeQuery(
+                         "SELECT coalesce(sum(clicks + impressions), 0) FROM hourly_stats "
                          + "WHERE hour = to_timestamp(" + hour / 1000 + ")")) {
                 rs.next();
                 rows = rs.getLong(1);
@@ -131,7 +133,8 @@ public final class OutageBenchmark {
                     firstRefusalMs < 0 ? "never" : firstRefusalMs + " ms");
             System.out.printf("ring depth at recovery / peak:     %d / %d%n", depthAtRecovery, peakDepth.get());
             System.out.printf("backlog drained in:                %d ms after the database returned%n", drainMs);
-            System.out.printf("204s / events stored / failed:     %d / %d / %d%n", acknowledged.get(), rows, failed.get());
+            System.out.printf("204s / events stored / failed:     %d / %d / %d%n", acknowledged.get(), rows,
+                    failed.get());
             // A request whose answer the client never got ("failed") may still have been accepted and stored.
             boolean reconciled = rows >= acknowledged.get() && rows <= acknowledged.get() + failed.get();
             System.out.println(reconciled ? "reconciled: every 204 is a stored event (" + (rows - acknowledged.get())

@@ -80,7 +80,8 @@ public class RingPublishBenchmark {
 
     private boolean publish(Counter counter) {
         int i = counter.next++;
-        return ring.tryPublish(1_764_363_600_000L, users[i & 1023], (i & 7) == 0 ? EventKind.CLICK : EventKind.IMPRESSION);
+        return ring.tryPublish(1_764_363_600_000L, users[i & 1023], (i & 7) == 0 ? EventKind.CLICK
+                : EventKind.IMPRESSION);
     }
 
     @Benchmark

@@ -1,5 +1,6 @@
 package io.tracerboy.bench;
 
+import io.tracerboy.ingest.Hours;
 import io.tracerboy.edge.TracerboyConfig;
 import io.tracerboy.edge.TracerboyServer;
 import io.tracerboy.storage.EmbeddedDatabase;
@@ -32,7 +33,8 @@ import org.jfree.data.xy.XYSeriesCollection;
 /**
  * The tuning sweep behind docs/TUNING.md: for each load profile (steady, bursts) and each pair of batch size and flush
  * interval, runs tracerboy (in this JVM, on a fresh database of one embedded PostgreSQL) under a paced wrk load and
- * measures sustained events/s, POST latency p50/p99 (wrk), visibility lag p50/p99 (a probe that POSTs a marker and polls
+ * measures sustained events/s, POST latency p50/p99 (wrk), visibility lag p50/p99 (a probe that POSTs a marker and
+ * polls
  * GET until it shows) and commits/s. Writes docs/tuning-results.md and docs/tuning-*.png.
  *
  * <p>{@code java -cp benchmarks/target/benchmarks.jar io.tracerboy.bench.TuningSweep [seconds per run]} from the
@@ -81,13 +83,13 @@ public final class TuningSweep {
     private static Result measure(String adminUrl, String load, int batchSize, int flushMs, int seconds)
             throws Exception {
         String url = TestDatabase.create(adminUrl).url(); // fresh per run; dropped with the embedded server
-        long hourMs = 1_577_836_800_000L + (long) (Math.random() * 8_000) * 3_600_000L;
+        long hourMs = 1_577_836_800_000L + (long) (Math.random() * 8_000) * Hours.HOUR_MS;
         try (TracerboyServer server = TracerboyServer.start(TracerboyConfig.load(new String[0], new Properties(),
                 Map.of("DATABASE_URL", url, "PORT", "0", "BIND_ADDRESS", "127.0.0.1",
                         "BATCH_SIZE", Integer.toString(batchSize), "FLUSH_INTERVAL_MS", Integer.toString(flushMs))))) {
             server.awaitReady(60_000);
             String base = "http://127.0.0.1:" + server.port();
-            wrk(base, load, hourMs - 3_600_000L, 2); // warm-up, in another hour
+            wrk(base, load, hourMs - Hours.HOUR_MS, 2); // warm-up, in another hour
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             List<Double> lags = Collections.synchronizedList(new ArrayList<>());
             AtomicBoolean probing = new AtomicBoolean(true);
@@ -104,7 +106,8 @@ public final class TuningSweep {
             double rows = (server.stats().rowsWritten() - rowsBefore) / elapsed;
             List<Double> sorted = new ArrayList<>(lags);
             Collections.sort(sorted);
-            return new Result(load, batchSize, flushMs, Math.round(rows), Double.parseDouble(wrk.get("TB_P50_US")) / 1000,
+            return new Result(load, batchSize, flushMs, Math.round(rows), Double.parseDouble(wrk.get(
+                    "TB_P50_US")) / 1000,
                     Double.parseDouble(wrk.get("TB_P99_US")) / 1000, percentile(sorted, 50), percentile(sorted, 99),
                     commits);
         }

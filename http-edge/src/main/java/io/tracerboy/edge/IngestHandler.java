@@ -4,13 +4,14 @@ import io.tracerboy.ingest.AnalyticsQuery;
 import io.tracerboy.ingest.CommitListener;
 import io.tracerboy.ingest.EventRing;
 import io.tracerboy.ingest.InvalidRequestException;
+import io.tracerboy.ingest.PipelineStats;
+import io.tracerboy.ingest.PipelineStats.Rejection;
 import io.tracerboy.ingest.TrackedEvent;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import io.undertow.util.SameThreadExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import org.xnio.IoUtils;
 
@@ -37,13 +38,12 @@ final class IngestHandler implements HttpHandler {
     private final boolean ackOnCommit;
     private final long maxBodyBytes;
     private final long requestTimeoutMs;
-    final LongAdder rejectedInvalid = new LongAdder();
-    final LongAdder rejectedShuttingDown = new LongAdder();
-    final LongAdder rejectedTooLarge = new LongAdder();
+    private final PipelineStats stats;
 
-    IngestHandler(EventRing ring, LongSupplier millisClock, ServiceState state, AckMode ackMode, long maxBodyBytes,
-                  long requestTimeoutMs) {
+    IngestHandler(EventRing ring, PipelineStats stats, LongSupplier millisClock, ServiceState state, AckMode ackMode,
+                  long maxBodyBytes, long requestTimeoutMs) {
         this.ring = ring;
+        this.stats = stats;
         this.millisClock = millisClock;
         this.state = state;
         this.ackOnCommit = ackMode == AckMode.COMMITTED;
@@ -92,7 +92,7 @@ final class IngestHandler implements HttpHandler {
     }
 
     private void tooLarge(HttpServerExchange exchange, String found) {
-        rejectedTooLarge.increment();
+        stats.reject(Rejection.TOO_LARGE);
         exchange.setPersistent(false);
         Replies.line(exchange, 413, "request body: expected at most " + maxBodyBytes + " bytes (the event goes in "
                 + "the query string), found " + found);
@@ -103,7 +103,7 @@ final class IngestHandler implements HttpHandler {
         try {
             event = AnalyticsQuery.parseEvent(exchange.getQueryString(), millisClock.getAsLong());
         } catch (InvalidRequestException bad) {
-            rejectedInvalid.increment();
+            stats.reject(Rejection.INVALID);
             String reason = bad.getMessage();
             if (hadBody && reason.endsWith("found nothing")) {
                 reason += " (the event goes in the query string: POST /analytics?timestamp=…&user=…&event=…; "
@@ -115,7 +115,8 @@ final class IngestHandler implements HttpHandler {
         if (ackOnCommit) {
             // Dispatch first, so the exchange is suspended before the writer can complete it; the task runs on this
             // IO thread as soon as the handler returns.
-            exchange.dispatch(SameThreadExecutor.INSTANCE, () -> publish(exchange, event, new AnswerOnCommit(exchange)));
+            exchange.dispatch(SameThreadExecutor.INSTANCE, () -> publish(exchange, event, new AnswerOnCommit(
+                    exchange)));
         } else {
             publish(exchange, event, null);
         }
@@ -123,7 +124,7 @@ final class IngestHandler implements HttpHandler {
 
     private void publish(HttpServerExchange exchange, TrackedEvent event, CommitListener listener) {
         if (!state.enterPublish()) {
-            rejectedShuttingDown.increment();
+            stats.reject(Rejection.SHUTTING_DOWN);
             Replies.unavailable(exchange, 1, "shutting down: not accepting events; send them to another replica");
             return;
         }

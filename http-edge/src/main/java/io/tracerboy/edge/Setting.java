@@ -51,7 +51,8 @@ public final class Setting<T> {
             c -> c.get(Setting.ACK_MODE) == AckMode.COMMITTED ? 0L : 100L,
             "longest time, in ms, an event waits in a partial batch before it is written (committed-mode clients wait "
                     + "for the commit, hence 0 there)");
-    public static final Setting<Integer> RING_SIZE = new Setting<>("RING_SIZE", "262144 slots", "a power of two 64..67108864",
+    public static final Setting<Integer> RING_SIZE = new Setting<>("RING_SIZE", "262144 slots",
+            "a power of two 64..67108864",
             raw -> {
                 Long slots = range(64, 1 << 26).parse(raw);
                 return slots == null || Long.bitCount(slots) != 1 ? null : slots.intValue();
@@ -124,10 +125,12 @@ public final class Setting<T> {
     }
 
     private static <E extends Enum<E>> Setting<E> choice(String name, E defaultValue, String help) {
-        List<String> names = Stream.of(defaultValue.getDeclaringClass().getEnumConstants()).map(Setting::lower).toList();
+        List<String> names = Stream.of(defaultValue.getDeclaringClass().getEnumConstants()).map(
+                Setting::lower).toList();
         String expected = String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
         return new Setting<E>(name, lower(defaultValue), expected, raw -> Stream.of(defaultValue.getDeclaringClass()
-                .getEnumConstants()).filter(e -> lower(e).equals(raw)).findFirst().orElse(null), c -> defaultValue, help)
+                .getEnumConstants()).filter(e -> lower(e).equals(raw)).findFirst().orElse(null), c -> defaultValue,
+                        help)
                 .shownAs(Setting::lower);
     }
 
@@ -201,7 +204,9 @@ public final class Setting<T> {
         return help;
     }
 
-    /** Parses {@code raw} (given by {@code source}); a {@link ConfigException} in the house form when it does not fit. */
+    /**
+     * Parses {@code raw} (given by {@code source}); a {@link ConfigException} in the house form when it does not fit.
+     */
     T parse(String raw, String source) {
         T value = parser.parse(raw);
         if (value == null) {

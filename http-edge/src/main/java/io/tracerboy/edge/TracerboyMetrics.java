@@ -26,18 +26,16 @@ final class TracerboyMetrics implements FlushListener {
     final Histogram getDuration;
     final Counter getRequests;
 
-    TracerboyMetrics(PipelineStats stats, EventRing ring, IngestHandler ingest, LongSupplier oldestUnwrittenNanos,
-                     LongSupplier nanoClock) {
+    TracerboyMetrics(PipelineStats stats, EventRing ring, LongSupplier oldestUnwrittenNanos, LongSupplier nanoClock) {
         CounterWithCallback.builder().name("tracerboy_events_accepted")
                 .help("Events accepted into the ring (answered 204 in buffered mode)")
                 .callback(cb -> cb.call(stats.accepted())).register(registry);
         CounterWithCallback.builder().name("tracerboy_events_rejected")
                 .help("POSTs refused, by reason").labelNames("reason")
                 .callback(cb -> {
-                    cb.call(ingest.rejectedInvalid.sum(), "invalid");
-                    cb.call(ingest.rejectedTooLarge.sum(), "too_large");
-                    cb.call(stats.rejectedRingFull(), "ring_full");
-                    cb.call(ingest.rejectedShuttingDown.sum(), "shutting_down");
+                    for (PipelineStats.Rejection reason : PipelineStats.Rejection.values()) {
+                        cb.call(stats.rejected(reason), reason.name().toLowerCase(Locale.ROOT));
+                    }
                 }).register(registry);
         GaugeWithCallback.builder().name("tracerboy_ring_capacity_events").help("Slots in the ring buffer")
                 .callback(cb -> cb.call(ring.capacitySlots())).register(registry);

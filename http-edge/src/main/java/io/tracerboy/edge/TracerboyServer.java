@@ -66,37 +66,43 @@ public final class TracerboyServer implements AutoCloseable {
         } else {
             embedded = null;
         }
-        database = new Database(url, config.get(Setting.DATABASE_USER), config.get(Setting.DATABASE_PASSWORD), config.get(Setting.DB_POOL_SIZE));
+        database = new Database(url, config.get(Setting.DATABASE_USER), config.get(Setting.DATABASE_PASSWORD),
+                config.get(Setting.DB_POOL_SIZE));
+        // In the order events flow: ring, writer, schema; then the observers; then the HTTP edge.
         ring = new EventRing(config.get(Setting.RING_SIZE), System::nanoTime, stats);
-        IngestHandler ingest = new IngestHandler(ring, System::currentTimeMillis, state, config.get(Setting.ACK_MODE),
-                config.get(Setting.MAX_BODY_BYTES), config.get(Setting.REQUEST_TIMEOUT_MS));
-        // The metrics read the consumer lazily (at scrape time), and the consumer reports each flush to them.
-        metrics = new TracerboyMetrics(stats, ring, ingest, this::oldestUnwrittenNanos, System::nanoTime);
-        consumer = new BatchingConsumer(ring,
-                new BatchPolicy(config.get(Setting.BATCH_SIZE), TimeUnit.MILLISECONDS.toNanos(config.get(Setting.FLUSH_INTERVAL_MS))),
-                new CopyBatchSink(database.dataSource(), config.get(Setting.USER_CACHE_PAIRS)), BACKOFF, System::nanoTime,
-                Thread::sleep, stats, metrics);
+        BatchPolicy policy = new BatchPolicy(config.get(Setting.BATCH_SIZE),
+                TimeUnit.MILLISECONDS.toNanos(config.get(Setting.FLUSH_INTERVAL_MS)));
+        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), config.get(Setting.USER_CACHE_PAIRS));
+        consumer = new BatchingConsumer(ring, policy, sink, BACKOFF, System::nanoTime, Thread::sleep, stats);
         migrator = new SchemaMigrator(database, config.get(Setting.STORAGE_ENGINE), BACKOFF, System::nanoTime,
                 new SchemaMigrator.Listener() {
                     @Override
                     public void onMigrated(StorageEngine.Choice choice) {
-                        log.info("schema migrated; storage engine: {} ({})", choice.engine() == StorageEngine.TIMESCALEDB
-                                ? "TimescaleDB: events and hourly_users are hypertables"
-                                : "PostgreSQL: plain tables", choice.reason());
+                        String engine = choice.engine() == StorageEngine.TIMESCALEDB
+                                ? "TimescaleDB: events and hourly_users are hypertables" : "PostgreSQL: plain tables";
+                        log.info("schema migrated; storage engine: {} ({})", engine, choice.reason());
                         state.migrated = true;
                         consumer.start();
                     }
 
                     @Override
-                    public void onFatal(String reason) {
+                    public void onFatal(Exception failure) {
+                        String reason = fatalReason(failure);
+                        log.error(reason);
                         state.fatalError = reason;
                         onFatal.accept(reason);
                     }
                 });
 
+        metrics = new TracerboyMetrics(stats, ring, consumer::oldestUnwrittenNanos, System::nanoTime);
+        consumer.onFlush(metrics);
+
+        IngestHandler ingest = new IngestHandler(ring, stats, System::currentTimeMillis, state,
+                config.get(Setting.ACK_MODE), config.get(Setting.MAX_BODY_BYTES),
+                config.get(Setting.REQUEST_TIMEOUT_MS));
         HttpHandler readiness = new ReadinessHandler(state, stats, database::lastKnownReachable);
         HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource()), System::currentTimeMillis,
-                metrics, new HourlyCountsCache(stats::batchesWritten, System::nanoTime,
+                metrics, new HourlyCountsCache(stats::commitGeneration, System::nanoTime,
                 TimeUnit.MILLISECONDS.toNanos(config.get(Setting.GET_CACHE_TTL_MS))), database::lastKnownReachable);
         HttpHandler alive = exchange -> Replies.line(exchange, 200, "alive");
         HttpHandler scrape = new MetricsHandler(metrics.registry);
@@ -150,8 +156,8 @@ public final class TracerboyServer implements AutoCloseable {
             undertow.start();
         } catch (RuntimeException e) {
             close();
-            throw new IOException("cannot listen on " + config.get(Setting.BIND_ADDRESS) + ":" + config.get(Setting.PORT) + ": "
-                    + e.getMessage(), e);
+            throw new IOException("cannot listen on " + config.get(Setting.BIND_ADDRESS) + ":"
+                    + config.get(Setting.PORT) + ": " + e.getMessage(), e);
         }
         log.info("tracerboy {} listening on http://{}:{}", version(), config.get(Setting.BIND_ADDRESS), port());
         database.startProbe();
@@ -179,6 +185,17 @@ public final class TracerboyServer implements AutoCloseable {
         }
     }
 
+    /** The one line a fatal migration failure is reported with. */
+    private static String fatalReason(Exception failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof StorageEngine.UnavailableException unavailable) {
+                return "STORAGE_ENGINE: expected auto or postgresql, found 'timescaledb', but "
+                        + unavailable.getMessage();
+            }
+        }
+        return "cannot migrate the schema: " + SchemaMigrator.rootMessage(failure);
+    }
+
     /** Waits until the schema is migrated and the writer runs; false on timeout or fatal error. */
     public boolean awaitReady(long timeoutMs) throws InterruptedException {
         return migrator.awaitMigrated(timeoutMs);
@@ -187,10 +204,6 @@ public final class TracerboyServer implements AutoCloseable {
     /** The port actually listened on (useful with {@code PORT=0}). */
     public int port() {
         return ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress()).getPort();
-    }
-
-    private long oldestUnwrittenNanos() {
-        return consumer.oldestUnwrittenNanos();
     }
 
     /** Events in the ring not yet taken by the writer. */
@@ -249,7 +262,8 @@ public final class TracerboyServer implements AutoCloseable {
         if (abandoned > 0) {
             long inDoubt = stats.abandonedInDoubt();
             log.error("stopped with {} accepted events not written: the database stayed unreachable for {} ms{}",
-                    abandoned, config.get(Setting.SHUTDOWN_TIMEOUT_MS), inDoubt == 0 ? "" : " (" + inDoubt + " of them possibly "
+                    abandoned, config.get(Setting.SHUTDOWN_TIMEOUT_MS), inDoubt == 0 ? "" : " (" + inDoubt
+                            + " of them possibly "
                     + "stored: their batch's COMMIT was sent and its reply lost)");
         } else {
             log.info("stopped: {} events written in all, none lost", stats.rowsWritten());

@@ -32,7 +32,8 @@ class CommitOutcomeIT {
                 assertThat(server.awaitReady(60_000)).isTrue();
                 proxy.loseReplyTo(cutAfter);
                 CompletableFuture<HttpResponse<String>> answer = HttpApiIT.http.sendAsync(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + server.port() + EVENT)).POST(HttpRequest.BodyPublishers.noBody())
+                        URI.create("http://127.0.0.1:" + server.port() + EVENT)).POST(
+                                HttpRequest.BodyPublishers.noBody())
                         .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
                 assertThat(proxy.awaitReplyLost(30_000)).as("the proxy cut the connection after %s", cutAfter).isTrue();
                 assertThat(server.stop()).isEqualTo(1); // the database stays unreachable through the whole timeout

@@ -1,5 +1,6 @@
 package io.tracerboy.edge;
 
+import io.tracerboy.ingest.Hours;
 import static io.tracerboy.edge.HttpApiIT.send;
 import static io.tracerboy.edge.HttpApiIT.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -17,11 +18,12 @@ import org.junit.jupiter.api.Test;
 
 /** {@code ACK_MODE=committed}: a 204 means the row is committed. */
 class CommittedAckIT {
-    private static final long HOUR = 1_650_000_000_000L / 3_600_000L * 3_600_000L;
+    private static final long HOUR_START_MS = Hours.startMs(1_650_000_000_000L);
 
     private static CompletableFuture<HttpResponse<String>> postAsync(TracerboyServer server, String user) {
         return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().sendAsync(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + server.port() + "/analytics?timestamp=" + HOUR + "&user=" + user
+                URI.create("http://127.0.0.1:" + server.port() + "/analytics?timestamp=" + HOUR_START_MS + "&user="
+                        + user
                         + "&event=click")).POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(60))
                 .build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -33,12 +35,13 @@ class CommittedAckIT {
                      "FLUSH_INTERVAL_MS", "20"))) {
             assertThat(server.awaitReady(60_000)).isTrue();
             for (int i = 1; i <= 20; i++) {
-                HttpResponse<String> response = send(server, "POST", "/analytics?timestamp=" + HOUR + "&user=u" + i
+                HttpResponse<String> response = send(server, "POST", "/analytics?timestamp=" + HOUR_START_MS
+                        + "&user=u" + i
                         + "&event=click");
                 assertThat(response.statusCode()).isEqualTo(204);
                 assertThat(database.queryLong("SELECT count(*) FROM events")).isEqualTo(i);
             }
-            assertThat(send(server, "GET", "/analytics?timestamp=" + HOUR).body())
+            assertThat(send(server, "GET", "/analytics?timestamp=" + HOUR_START_MS).body())
                     .isEqualTo("unique_users,20\nclicks,20\nimpressions,0\n");
         }
     }

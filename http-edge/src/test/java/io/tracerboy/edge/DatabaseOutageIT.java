@@ -1,5 +1,6 @@
 package io.tracerboy.edge;
 
+import io.tracerboy.ingest.Hours;
 import static io.tracerboy.edge.HttpApiIT.send;
 import static io.tracerboy.edge.HttpApiIT.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /** Database outages caused for real through a TCP proxy; every assertion compares rows with 204s. */
 class DatabaseOutageIT {
-    private static final long HOUR = 1_600_000_000_000L / 3_600_000L * 3_600_000L;
+    private static final long HOUR_START_MS = Hours.startMs(1_600_000_000_000L);
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -141,7 +142,8 @@ class DatabaseOutageIT {
     }
 
     private static HttpResponse<String> post(TracerboyServer server, int i) throws Exception {
-        return send(server, "POST", "/analytics?timestamp=" + (HOUR + i % 3_600_000) + "&user=u" + i + "&event="
+        return send(server, "POST", "/analytics?timestamp=" + (HOUR_START_MS + i % Hours.HOUR_MS) + "&user=u" + i
+                + "&event="
                 + (i % 2 == 0 ? "click" : "impression"));
     }
 }

@@ -1,5 +1,6 @@
 package io.tracerboy.edge;
 
+import io.tracerboy.ingest.Hours;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tracerboy.storage.TcpProxy;
@@ -20,12 +21,15 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The real jar as a child process under load: SIGTERM, and kill -9 in committed mode; rows are counted against 204s. */
+/**
+ * The real jar as a child process under load: SIGTERM, and kill -9 in committed mode; rows are counted against 204s.
+ */
 class GracefulShutdownIT {
-    private static final long HOUR = 1_700_000_000_000L / 3_600_000L * 3_600_000L;
+    private static final long HOUR_START_MS = Hours.startMs(1_700_000_000_000L);
 
     private static String query(int n) {
-        return "timestamp=" + (HOUR + n % 3_600_000) + "&user=u" + n + "&event=" + (n % 3 == 0 ? "click" : "impression");
+        return "timestamp=" + (HOUR_START_MS + n % Hours.HOUR_MS) + "&user=u" + n + "&event=" + (n % 3 == 0 ? "click"
+                : "impression");
     }
 
     private static Set<String> storedUsers(TestDatabase database) throws Exception {
@@ -85,7 +89,8 @@ class GracefulShutdownIT {
         try (TestDatabase database = TestDatabase.create();
              TcpProxy proxy = new TcpProxy(database.url())) {
             proxy.refuse(); // the database is down at boot: the schema cannot be migrated yet
-            try (JarProcess tracerboy = new JarProcess(Map.of("DATABASE_URL", proxy.proxiedUrl(database.url())), false)) {
+            try (JarProcess tracerboy = new JarProcess(Map.of("DATABASE_URL", proxy.proxiedUrl(database.url())),
+                    false)) {
                 for (int n = 0; n < 20; n++) {
                     HttpResponse<Void> answer = tracerboy.http.send(HttpRequest.newBuilder(URI.create(
                             "http://127.0.0.1:" + tracerboy.port() + "/analytics?" + query(n)))
@@ -127,7 +132,8 @@ class GracefulShutdownIT {
             }
             // Rows may exceed the 204s (committed, but the answer died with the process), never the reverse.
             assertThat((long) stored.size()).isGreaterThanOrEqualTo(acknowledged.size());
-            assertThat(database.queryLong("SELECT sum(clicks + impressions) FROM hourly_stats")).isEqualTo(stored.size());
+            assertThat(database.queryLong("SELECT sum(clicks + impressions) FROM hourly_stats")).isEqualTo(
+                    stored.size());
         }
     }
 }

@@ -79,7 +79,8 @@ class HostileClientIT {
     @Test
     void anIdleKeepAliveConnectionIsClosed() throws Exception {
         try (Socket socket = connect()) {
-            socket.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(
+                    StandardCharsets.US_ASCII));
             String reply = readAll(socket); // returns once the server closes the idle connection
             assertThat(reply).startsWith("HTTP/1.1 200 ").contains("alive");
         }

@@ -1,5 +1,6 @@
 package io.tracerboy.edge;
 
+import io.tracerboy.ingest.Hours;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tracerboy.storage.HourlyCounts;
@@ -7,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 class HourlyCountsCacheTest {
     private static final long MS = 1_000_000L;
-    private static final long HOUR = 1_700_000_000_000L / 3_600_000L * 3_600_000L;
+    private static final long HOUR_START_MS = Hours.startMs(1_700_000_000_000L);
     private static final HourlyCounts COUNTS = new HourlyCounts(1, 2, 3);
 
     private long nowNanos = 1_000 * MS;
@@ -16,34 +17,34 @@ class HourlyCountsCacheTest {
 
     @Test
     void servesAnAnswerUntilTheTtlRunsOut() {
-        cache.put(HOUR, COUNTS, cache.generation(), nowNanos);
+        cache.put(HOUR_START_MS, COUNTS, cache.generation(), nowNanos);
         nowNanos += 49 * MS;
-        assertThat(cache.get(HOUR)).isEqualTo(COUNTS);
+        assertThat(cache.get(HOUR_START_MS)).isEqualTo(COUNTS);
         nowNanos += 1 * MS;
-        assertThat(cache.get(HOUR)).isNull();
+        assertThat(cache.get(HOUR_START_MS)).isNull();
     }
 
     @Test
     void forgetsAnAnswerAsSoonAsThisProcessCommitsAgain() {
-        cache.put(HOUR, COUNTS, cache.generation(), nowNanos);
+        cache.put(HOUR_START_MS, COUNTS, cache.generation(), nowNanos);
         commits++;
-        assertThat(cache.get(HOUR)).isNull();
+        assertThat(cache.get(HOUR_START_MS)).isNull();
     }
 
     @Test
     void anAnswerReadWhileABatchCommittedIsNotServed() {
         long generation = cache.generation(); // taken before the read
         commits++;                            // the writer commits while the read runs
-        cache.put(HOUR, COUNTS, generation, nowNanos);
-        assertThat(cache.get(HOUR)).isNull();
+        cache.put(HOUR_START_MS, COUNTS, generation, nowNanos);
+        assertThat(cache.get(HOUR_START_MS)).isNull();
     }
 
     @Test
     void keepsHoursApartAndCanBeTurnedOff() {
-        cache.put(HOUR, COUNTS, cache.generation(), nowNanos);
-        assertThat(cache.get(HOUR + 3_600_000L)).isNull();
+        cache.put(HOUR_START_MS, COUNTS, cache.generation(), nowNanos);
+        assertThat(cache.get(HOUR_START_MS + Hours.HOUR_MS)).isNull();
         HourlyCountsCache off = new HourlyCountsCache(() -> commits, () -> nowNanos, 0);
-        off.put(HOUR, COUNTS, off.generation(), nowNanos);
-        assertThat(off.get(HOUR)).isNull();
+        off.put(HOUR_START_MS, COUNTS, off.generation(), nowNanos);
+        assertThat(off.get(HOUR_START_MS)).isNull();
     }
 }

@@ -1,5 +1,6 @@
 package io.tracerboy.edge;
 
+import io.tracerboy.ingest.Hours;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tracerboy.storage.TestDatabase;
@@ -26,8 +27,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class HttpApiIT {
-    private static final long HOUR_MS = 3_600_000L;
-    private static final long PAST_HOUR = 1_700_000_000_000L / HOUR_MS * HOUR_MS;
+    private static final long PAST_HOUR = 1_700_000_000_000L / Hours.HOUR_MS * Hours.HOUR_MS;
 
     private static TestDatabase database;
     private static TracerboyServer server;
@@ -75,13 +75,13 @@ class HttpApiIT {
 
     @Test
     void postsAreCountedExactlyPerUtcHour() throws Exception {
-        long hour = PAST_HOUR - 10 * HOUR_MS;
+        long hour = PAST_HOUR - 10 * Hours.HOUR_MS;
         long before = server.stats().rowsWritten();
         List<String> queries = List.of(
                 "timestamp=" + hour + "&user=alice&event=click",
                 "timestamp=" + (hour + 1) + "&user=alice&event=impression",
-                "timestamp=" + (hour + HOUR_MS - 1) + "&user=bob&event=impression",
-                "timestamp=" + (hour + HOUR_MS) + "&user=carol&event=click");
+                "timestamp=" + (hour + Hours.HOUR_MS - 1) + "&user=bob&event=impression",
+                "timestamp=" + (hour + Hours.HOUR_MS) + "&user=carol&event=click");
         for (String query : queries) {
             HttpResponse<String> response = post(query);
             assertThat(response.statusCode()).isEqualTo(204);
@@ -93,7 +93,7 @@ class HttpApiIT {
         assertThat(first.statusCode()).isEqualTo(200);
         assertThat(first.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
         assertThat(first.body()).isEqualTo("unique_users,2\nclicks,1\nimpressions,2\n");
-        assertThat(send(server, "GET", "/analytics?timestamp=" + (hour + HOUR_MS)).body())
+        assertThat(send(server, "GET", "/analytics?timestamp=" + (hour + Hours.HOUR_MS)).body())
                 .isEqualTo("unique_users,1\nclicks,1\nimpressions,0\n");
         assertThat(send(server, "GET", "/analytics?timestamp=" + (hour - 1)).body())
                 .isEqualTo("unique_users,0\nclicks,0\nimpressions,0\n");
@@ -103,15 +103,16 @@ class HttpApiIT {
     void aPostWithoutTimestampCountsInTheCurrentHour() throws Exception {
         String user = "now-" + System.nanoTime();
         long before = server.stats().rowsWritten();
-        long hourBefore = System.currentTimeMillis() / HOUR_MS * HOUR_MS;
+        long hourBefore = System.currentTimeMillis() / Hours.HOUR_MS * Hours.HOUR_MS;
         String current = send(server, "GET", "/analytics").body();
         assertThat(post("user=" + user + "&event=click").statusCode()).isEqualTo(204);
         awaitRowsWritten(server, before + 1);
         String after = send(server, "GET", "/analytics").body();
-        long hourAfter = System.currentTimeMillis() / HOUR_MS * HOUR_MS;
-        long storedAtMs = database.queryLong("SELECT (extract(epoch FROM ts) * 1000)::bigint FROM events WHERE user_id = '"
+        long hourAfter = System.currentTimeMillis() / Hours.HOUR_MS * Hours.HOUR_MS;
+        long storedAtMs = database.queryLong(
+                "SELECT (extract(epoch FROM ts) * 1000)::bigint FROM events WHERE user_id = '"
                 + user + "'");
-        assertThat(storedAtMs).isBetween(hourBefore, hourAfter + HOUR_MS - 1); // the server's receive time
+        assertThat(storedAtMs).isBetween(hourBefore, hourAfter + Hours.HOUR_MS - 1); // the server's receive time
         if (hourBefore == hourAfter) { // not across an hour boundary, where "the current hour" changes under us
             assertThat(clicks(after)).isGreaterThan(clicks(current));
         }
@@ -123,7 +124,7 @@ class HttpApiIT {
 
     @Test
     void awkwardUserIdsAreStoredExactlyAsSent() throws Exception {
-        long hour = PAST_HOUR - 20 * HOUR_MS;
+        long hour = PAST_HOUR - 20 * Hours.HOUR_MS;
         Map<String, String> sent = Map.of("a%09b", "a\tb", "a%0Ab", "a\nb", "a+b", "a b", "a%20c", "a c",
                 "%5CN", "\\N", "a%5Cb", "a\\b", "%C3%A9%F0%9F%98%80", "é😀", "%22%2C%27", "\",'");
         long before = server.stats().rowsWritten();
@@ -221,7 +222,8 @@ class HttpApiIT {
                 .POST(HttpRequest.BodyPublishers.ofString("user=form&event=click")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(form.statusCode()).isEqualTo(400);
-        assertThat(form.body()).isEqualTo("user: expected a user id of 1 to 256 bytes, found nothing (the event goes in "
+        assertThat(form.body()).isEqualTo(
+                "user: expected a user id of 1 to 256 bytes, found nothing (the event goes in "
                 + "the query string: POST /analytics?timestamp=…&user=…&event=…; the request body is ignored)\n");
         HttpResponse<String> noBody = send(server, "POST", "/analytics?event=click");
         assertThat(noBody.body()).isEqualTo("user: expected a user id of 1 to 256 bytes, found nothing\n");
@@ -259,14 +261,14 @@ class HttpApiIT {
             HttpResponse<String> ready = send(stuck, "GET", "/readyz");
             assertThat(ready.statusCode()).isEqualTo(503);
             assertThat(ready.body()).isEqualTo("not ready: schema not migrated yet\n");
-            assertThat(stuck.stats().rejectedRingFull()).isEqualTo(1);
+            assertThat(stuck.stats().rejected(io.tracerboy.ingest.PipelineStats.Rejection.RING_FULL)).isEqualTo(1);
             assertThat(stuck.stop()).isEqualTo(64);
         }
     }
 
     @Test
     void twoServersOnOneDatabaseCountOverlappingUsersOnce() throws Exception {
-        long hour = PAST_HOUR - 30 * HOUR_MS;
+        long hour = PAST_HOUR - 30 * Hours.HOUR_MS;
         try (TracerboyServer second = startServer(database.url(), Map.of("FLUSH_INTERVAL_MS", "5"))) {
             assertThat(second.awaitReady(60_000)).isTrue();
             long firstBefore = server.stats().rowsWritten();
@@ -313,7 +315,7 @@ class HttpApiIT {
 
     @Test
     void stoppingWritesEveryAcceptedEvent() throws Exception {
-        long hour = PAST_HOUR - 40 * HOUR_MS;
+        long hour = PAST_HOUR - 40 * Hours.HOUR_MS;
         try (TestDatabase own = TestDatabase.create()) {
             TracerboyServer lingering = startServer(own.url(), Map.of("FLUSH_INTERVAL_MS", "60000",
                     "BATCH_SIZE", "100000"));

@@ -143,7 +143,9 @@ final class JarProcess implements AutoCloseable {
         return new Load(clients, query);
     }
 
-    /** Signals the process: SIGTERM, or SIGKILL when {@code kill}. Through the handle, which keeps our end of stdout. */
+    /**
+     * Signals the process: SIGTERM, or SIGKILL when {@code kill}. Through the handle, which keeps our end of stdout.
+     */
     void signal(boolean kill) {
         if (kill) {
             process.toHandle().destroyForcibly();
@@ -207,7 +209,8 @@ final class JarProcess implements AutoCloseable {
                 if (threads.stream().noneMatch(Thread::isAlive)) {
                     throw new AssertionError("the clients stopped after " + count.get() + " acknowledgements");
                 }
-                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // not a busy spin: the clients need the cores
+                java.util.concurrent.locks.LockSupport.parkNanos(
+                        1_000_000); // not a busy spin: the clients need the cores
             }
         }
 

@@ -33,7 +33,8 @@ class LoggingIT {
             assertThat(lines).anyMatch(line -> line.contains("configuration") && line.contains("password=****")
                     && line.contains("LOG_FORMAT=json"));
             assertThat(lines).anyMatch(line -> line.contains("storage engine: PostgreSQL: plain tables ("));
-            assertThat(lines).anyMatch(line -> line.contains("\"level\":\"INFO\"") && line.contains("\"formattedMessage\":"));
+            assertThat(lines).anyMatch(line -> line.contains("\"level\":\"INFO\"") && line.contains(
+                    "\"formattedMessage\":"));
         }
     }
 
@@ -75,7 +76,8 @@ class LoggingIT {
 
     @Test
     void aBadSettingStopsStartupWithOneLineAndNoStackTrace() throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
+        ProcessBuilder builder = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin",
+                "java")
                 .toString(), "-jar", "target/tracerboy.jar", "--batch-size=0").redirectErrorStream(true);
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);

@@ -1,5 +1,6 @@
 package io.tracerboy.edge;
 
+import io.tracerboy.ingest.Hours;
 import static org.awaitility.Awaitility.await;
 
 import static io.tracerboy.edge.HttpApiIT.send;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /** /metrics after known traffic, and /readyz following the database away and back. */
 class MetricsIT {
-    private static final long HOUR = 1_610_000_000_000L / 3_600_000L * 3_600_000L;
+    private static final long HOUR_START_MS = Hours.startMs(1_610_000_000_000L);
 
     private static double metric(String body, String series) {
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(body);
@@ -34,13 +35,14 @@ class MetricsIT {
                      "BATCH_SIZE", "7", "MAX_BODY_BYTES", "10"))) {
             assertThat(server.awaitReady(60_000)).isTrue();
             for (int i = 0; i < 50; i++) {
-                assertThat(send(server, "POST", "/analytics?timestamp=" + HOUR + "&user=u" + i + "&event=click")
+                assertThat(send(server, "POST", "/analytics?timestamp=" + HOUR_START_MS + "&user=u" + i
+                        + "&event=click")
                         .statusCode()).isEqualTo(204);
             }
             for (int i = 0; i < 3; i++) {
                 assertThat(send(server, "POST", "/analytics?user=u&event=nope").statusCode()).isEqualTo(400);
             }
-            assertThat(send(server, "GET", "/analytics?timestamp=" + HOUR).statusCode()).isEqualTo(200);
+            assertThat(send(server, "GET", "/analytics?timestamp=" + HOUR_START_MS).statusCode()).isEqualTo(200);
             assertThat(send(server, "GET", "/analytics?timestamp=bad").statusCode()).isEqualTo(400);
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (server.stats().rowsWritten() < 50 && System.nanoTime() < deadline) {
@@ -49,7 +51,8 @@ class MetricsIT {
 
             HttpResponse<String> scrape = send(server, "GET", "/metrics");
             assertThat(scrape.statusCode()).isEqualTo(200);
-            assertThat(scrape.headers().firstValue("Content-Type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+            assertThat(scrape.headers().firstValue("Content-Type")).hasValue(
+                    "text/plain; version=0.0.4; charset=utf-8");
             String body = scrape.body();
             assertThat(metric(body, "tracerboy_events_accepted_total")).isEqualTo(50);
             assertThat(metric(body, "tracerboy_events_rejected_total{reason=\"invalid\"}")).isEqualTo(3);

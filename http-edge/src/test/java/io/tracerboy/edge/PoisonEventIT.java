@@ -1,5 +1,6 @@
 package io.tracerboy.edge;
 
+import io.tracerboy.ingest.Hours;
 import static io.tracerboy.edge.HttpApiIT.send;
 import static io.tracerboy.edge.HttpApiIT.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /** An event the database refuses, inside a batch of good ones, ends in dead_letters; its neighbours are written. */
 class PoisonEventIT {
-    private static final long HOUR = 1_620_000_000_000L / 3_600_000L * 3_600_000L;
+    private static final long HOUR_START_MS = Hours.startMs(1_620_000_000_000L);
 
     @Test
     void aRefusedEventIsDeadLetteredWhileTheRestOfItsBatchIsWritten() throws Exception {
@@ -29,7 +30,7 @@ class PoisonEventIT {
             }
             for (int i = 0; i < 101; i++) {
                 String user = i == 42 ? "poison" : "u" + i;
-                assertThat(send(server, "POST", "/analytics?timestamp=" + (HOUR + i) + "&user=" + user
+                assertThat(send(server, "POST", "/analytics?timestamp=" + (HOUR_START_MS + i) + "&user=" + user
                         + "&event=click").statusCode()).isEqualTo(204);
             }
             assertThat(server.stop()).isZero();
@@ -39,7 +40,7 @@ class PoisonEventIT {
             assertThat(database.queryLong("SELECT clicks FROM hourly_stats")).isEqualTo(100);
             assertThat(database.queryLong("SELECT unique_users FROM hourly_stats")).isEqualTo(100);
             assertThat(database.queryLong("SELECT count(*) FROM dead_letters WHERE convert_from(user_id, 'UTF8') = "
-                    + "'poison' AND ts_ms = " + (HOUR + 42) + " AND kind = 0 AND reason LIKE '%no_poison%' "
+                    + "'poison' AND ts_ms = " + (HOUR_START_MS + 42) + " AND kind = 0 AND reason LIKE '%no_poison%' "
                     + "AND received_at > now() - interval '" + Duration.ofMinutes(5).toSeconds() + " seconds'"))
                     .isEqualTo(1);
             assertThat(server.stats().deadLettered()).isEqualTo(1);

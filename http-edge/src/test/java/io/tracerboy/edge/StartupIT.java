@@ -68,6 +68,16 @@ class StartupIT {
     }
 
     @Test
+    void insistingOnTimescaledbWhereItCannotBeHadStopsStartupSayingWhy() throws Exception {
+        JarProcess.Exit exit = JarProcess.runToExit(Map.of("EMBEDDED_DATA_DIR", temp.resolve("data").toString(),
+                "STORAGE_ENGINE", "timescaledb"));
+
+        assertThat(exit.status()).isEqualTo(1);
+        assertOneErrorLineAndNoStackTrace(exit.lines(), "STORAGE_ENGINE: expected auto or postgresql, found "
+                + "'timescaledb', but the database server has no timescaledb extension installed");
+    }
+
+    @Test
     void aPortInUseStopsStartupBeforeTheEmbeddedDatabaseStarts() throws Exception {
         try (ServerSocket taken = new ServerSocket()) {
             taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -133,6 +143,7 @@ class StartupIT {
         if (!Files.exists(pidFile)) {
             return Optional.empty();
         }
-        return ProcessHandle.of(Long.parseLong(Files.readAllLines(pidFile).get(0).trim())).filter(ProcessHandle::isAlive);
+        return ProcessHandle.of(Long.parseLong(Files.readAllLines(pidFile).get(0).trim())).filter(
+                ProcessHandle::isAlive);
     }
 }

@@ -58,7 +58,8 @@ class TracerboyConfigTest {
     @Test
     void committedAcknowledgementsFlushWithoutLingeringUnlessToldOtherwise() {
         assertThat(fromEnv(Map.of("ACK_MODE", "committed")).get(Setting.FLUSH_INTERVAL_MS)).isZero();
-        assertThat(fromEnv(Map.of("ACK_MODE", "committed", "FLUSH_INTERVAL_MS", "5")).get(Setting.FLUSH_INTERVAL_MS)).isEqualTo(5);
+        assertThat(fromEnv(Map.of("ACK_MODE", "committed", "FLUSH_INTERVAL_MS", "5")).get(
+                Setting.FLUSH_INTERVAL_MS)).isEqualTo(5);
         assertThat(fromEnv(Map.of("ACK_MODE", "buffered")).get(Setting.ACK_MODE)).isEqualTo(AckMode.BUFFERED);
         assertThatThrownBy(() -> fromEnv(Map.of("ACK_MODE", "eventually")))
                 .hasMessage("ACK_MODE: expected buffered or committed, found 'eventually'");
@@ -116,8 +117,8 @@ class TracerboyConfigTest {
         assertThat(help).startsWith("Usage: java -jar tracerboy.jar [--option=value ...]\n")
                 .contains("  --batch-size=…           BATCH_SIZE           default: 10000 events\n"
                         + "      most events per COPY transaction\n")
-                .contains("  --flush-interval-ms=…    FLUSH_INTERVAL_MS    default: 100 ms with ACK_MODE=buffered, 0 with "
-                        + "committed\n")
+                .contains("  --flush-interval-ms=…    FLUSH_INTERVAL_MS    default: 100 ms with ACK_MODE=buffered, "
+                        + "0 with committed\n")
                 .contains("  --database-url=…         DATABASE_URL         default: unset: embedded PostgreSQL\n");
         // One option per row of the README's table, which is checked against the declarations below.
         assertThat(help.lines().filter(line -> line.startsWith("  --"))).hasSize(readmeDefaults().size());

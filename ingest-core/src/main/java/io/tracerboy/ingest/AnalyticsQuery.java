@@ -17,7 +17,6 @@ public final class AnalyticsQuery {
     public static final long MIN_TIMESTAMP_MS = 100_000_000_000L;
     /** Latest accepted timestamp, 9999-12-31T23:59:59.999Z. */
     public static final long MAX_TIMESTAMP_MS = 253_402_300_799_999L;
-    public static final long HOUR_MS = Hours.HOUR_MS;
     /**
      * The latest value read as "seconds" for the hint to multiply by 1000: 2100-01-01T00:00:00Z. Past it the product
      * is a date no tracker sends (99999999999 × 1000 is in the year 5138), so the hint would mislead.
@@ -82,10 +81,12 @@ public final class AnalyticsQuery {
         }
         if (value < MIN_TIMESTAMP_MS) {
             if (value >= MIN_TIMESTAMP_MS / 1000 && value <= LATEST_PLAUSIBLE_SECONDS) {
-                throw new InvalidRequestException("timestamp: expected milliseconds since the epoch, found " + found(text)
+                throw new InvalidRequestException("timestamp: expected milliseconds since the epoch, found " + found(
+                        text)
                         + ", which looks like seconds (" + Instant.ofEpochSecond(value) + "); multiply it by 1000");
             }
-            throw new InvalidRequestException("timestamp: expected milliseconds since the epoch from " + MIN_TIMESTAMP_MS
+            throw new InvalidRequestException("timestamp: expected milliseconds since the epoch from "
+                    + MIN_TIMESTAMP_MS
                     + " (" + Instant.ofEpochMilli(MIN_TIMESTAMP_MS) + "), found " + found(text));
         }
         return value;

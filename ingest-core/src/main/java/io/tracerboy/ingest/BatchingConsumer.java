@@ -35,22 +35,16 @@ public final class BatchingConsumer implements Runnable {
     private final LongSupplier nanoClock;
     private final Sleeper sleeper;
     private final PipelineStats stats;
-    private final FlushListener flushListener;
+    private volatile FlushListener flushListener = FlushListener.NONE;
     private final EventBatch batch;
     private final EventPoller<EventSlot> poller;
     private final EventPoller.Handler<EventSlot> copyIntoBatch;
     private final Thread thread;
-    private volatile long batchOldestNanos = Long.MAX_VALUE;
     private volatile boolean stopRequested;
     private volatile boolean abandonRequested;
 
     public BatchingConsumer(EventRing ring, BatchPolicy policy, BatchSink sink, RetryBackoff backoff,
                             LongSupplier nanoClock, Sleeper sleeper, PipelineStats stats) {
-        this(ring, policy, sink, backoff, nanoClock, sleeper, stats, FlushListener.NONE);
-    }
-
-    public BatchingConsumer(EventRing ring, BatchPolicy policy, BatchSink sink, RetryBackoff backoff,
-                            LongSupplier nanoClock, Sleeper sleeper, PipelineStats stats, FlushListener flushListener) {
         this.ring = ring;
         this.policy = policy;
         this.sink = sink;
@@ -58,19 +52,20 @@ public final class BatchingConsumer implements Runnable {
         this.nanoClock = nanoClock;
         this.sleeper = sleeper;
         this.stats = stats;
-        this.flushListener = flushListener;
         this.batch = new EventBatch(policy.batchSizeEvents());
         this.poller = ring.poller();
         this.copyIntoBatch = (slot, sequence, endOfBatch) -> {
-            if (batch.isEmpty()) {
-                batchOldestNanos = slot.publishedNanos;
-            }
             batch.add(slot.timestampMs, slot.userId, slot.kind, slot.listener, slot.publishedNanos);
             slot.clear();
             return batch.size() < batch.capacity();
         };
         this.thread = new Thread(this, "tracerboy-writer");
         this.thread.setDaemon(true);
+    }
+
+    /** Tells {@code listener} about every batch written from now on (metrics); call before {@link #start()}. */
+    public void onFlush(FlushListener listener) {
+        this.flushListener = listener;
     }
 
     /** Starts the writer thread. */
@@ -87,7 +82,8 @@ public final class BatchingConsumer implements Runnable {
                     return;
                 }
                 if (step == Step.IDLE) {
-                    long waitNanos = policy.nanosUntilFlush(batch.size(), batch.oldestPublishedNanos(), nanoClock.getAsLong());
+                    long waitNanos = policy.nanosUntilFlush(batch.size(), batch.oldestPublishedNanos(),
+                            nanoClock.getAsLong());
                     ring.parkConsumer(Math.min(waitNanos, MAX_PARK_NANOS));
                 } else if (step == Step.GATING) {
                     Thread.onSpinWait();
@@ -137,7 +133,6 @@ public final class BatchingConsumer implements Runnable {
             abandon(batch);
         }
         batch.clear();
-        batchOldestNanos = Long.MAX_VALUE;
         ring.onConsumerProgress();
     }
 
@@ -146,7 +141,8 @@ public final class BatchingConsumer implements Runnable {
      * {@code Long.MAX_VALUE} when everything is written. Racy by design: read by metrics from any thread.
      */
     public long oldestUnwrittenNanos() {
-        return ring.headPublishedNanos(batchOldestNanos);
+        long inHand = batch.oldestPublishedNanos();
+        return inHand != Long.MAX_VALUE ? inHand : ring.headPublishedNanos(); // the batch in hand is the older
     }
 
     /** Writes the batch, or splits it until the events the sink refuses are dead-lettered. False once abandoned. */
@@ -197,7 +193,9 @@ public final class BatchingConsumer implements Runnable {
         }
     }
 
-    /** Dead-letters the events, retrying every failure, since this is the last place to put them; false when abandoned. */
+    /**
+     * Dead-letters the events, retrying every failure, since this is the last place to put them; false when abandoned.
+     */
     private boolean retryDeadLetter(EventBatch part, String reason) {
         for (int attempt = 0; ; attempt++) {
             if (abandonRequested) {
@@ -244,7 +242,8 @@ public final class BatchingConsumer implements Runnable {
     }
 
     /**
-     * Gives the batch up (shutdown with the database failing). When an attempt sent its COMMIT and lost the reply, and no
+     * Gives the batch up (shutdown with the database failing). When an attempt sent its COMMIT and lost the reply, and
+     * no
      * later attempt could check, the batch may be stored: its listeners hear "outcome unknown", never "not written".
      */
     private void abandon(EventBatch part) {

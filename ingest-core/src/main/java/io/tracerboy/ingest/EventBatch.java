@@ -13,7 +13,8 @@ public final class EventBatch {
     private final EventKind[] kinds;
     private final CommitListener[] listeners;
     private int size;
-    private long oldestPublishedNanos;
+    // Volatile: the writer owns it, metrics read it from other threads (the age of the oldest unwritten event).
+    private volatile long oldestPublishedNanos = Long.MAX_VALUE;
     private UUID id;
     private boolean commitInDoubt;
 
@@ -81,7 +82,8 @@ public final class EventBatch {
 
     /**
      * Whether an earlier attempt to write this batch may have committed although no reply said so. A sink sets it when
-     * a COMMIT's reply is lost and clears it when a later attempt proves the batch uncommitted (its id not yet claimed).
+     * a COMMIT's reply is lost and clears it when a later attempt proves the batch uncommitted (its id not yet
+     * claimed).
      */
     public void commitInDoubt(boolean inDoubt) {
         commitInDoubt = inDoubt;
@@ -91,7 +93,7 @@ public final class EventBatch {
         return commitInDoubt;
     }
 
-    /** When the oldest event of the batch was published into the ring (consumer clock). */
+    /** When the oldest event of the batch was published into the ring (consumer clock); MAX_VALUE when empty. */
     public long oldestPublishedNanos() {
         return oldestPublishedNanos;
     }
@@ -110,6 +112,7 @@ public final class EventBatch {
         Arrays.fill(kinds, 0, size, null);
         Arrays.fill(listeners, 0, size, null);
         size = 0;
+        oldestPublishedNanos = Long.MAX_VALUE;
         id = null;
         commitInDoubt = false;
     }

@@ -53,7 +53,7 @@ public final class EventRing {
             stats.accepted.increment();
             wakeConsumer();
         } else {
-            stats.rejectedRingFull.increment();
+            stats.reject(PipelineStats.Rejection.RING_FULL);
             if (!full) {
                 full = true; // a benign race between IO threads can log this twice; never once per event
                 log.warn("ring full ({} events waiting): answering 503 until the writer catches up", capacitySlots());
@@ -81,13 +81,10 @@ public final class EventRing {
     }
 
     /**
-     * The publish time of the oldest event still in the ring, or {@code orElse} when the ring is empty. A racy read for
-     * metrics: the slot may be overwritten meanwhile, which only makes the answer newer.
+     * The publish time of the oldest event still in the ring, or {@code Long.MAX_VALUE} when it is empty. A racy read
+     * for metrics: the slot may be overwritten meanwhile, which only makes the answer newer.
      */
-    long headPublishedNanos(long orElse) {
-        if (orElse != Long.MAX_VALUE) {
-            return orElse; // the batch in hand is older than anything in the ring
-        }
+    long headPublishedNanos() {
         long next = poller.getSequence().get() + 1;
         if (ringBuffer.getCursor() < next) {
             return Long.MAX_VALUE;
@@ -104,7 +101,8 @@ public final class EventRing {
      * polled; {@link #tryPublish} and {@link #wakeConsumer} unpark it.
      */
     void parkConsumer(long maxNanos) {
-        // Dekker-style handshake: announce the park (volatile write), then re-read the cursor (volatile read); a producer
+        // Dekker-style handshake: announce the park (volatile write), then re-read the cursor (volatile read); a
+        //producer
         // advances the cursor before it reads parkedConsumer, so one of the two always sees the other.
         parkedConsumer = Thread.currentThread();
         try {

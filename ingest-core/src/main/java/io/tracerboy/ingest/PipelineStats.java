@@ -8,8 +8,13 @@ import java.util.concurrent.atomic.LongAdder;
  * counters are {@link LongAdder}s because every IO thread updates them.
  */
 public final class PipelineStats {
+    /** Why an event was refused at the edge; each has its own counter. */
+    public enum Rejection {
+        INVALID, TOO_LARGE, RING_FULL, SHUTTING_DOWN
+    }
+
     final LongAdder accepted = new LongAdder();
-    final LongAdder rejectedRingFull = new LongAdder();
+    private final LongAdder[] rejected = new LongAdder[Rejection.values().length];
     final AtomicLong rowsWritten = new AtomicLong();
     final AtomicLong batchesWritten = new AtomicLong();
     final AtomicLong writeFailures = new AtomicLong();
@@ -23,14 +28,22 @@ public final class PipelineStats {
         for (int i = 0; i < flushesByTrigger.length; i++) {
             flushesByTrigger[i] = new AtomicLong();
         }
+        for (int i = 0; i < rejected.length; i++) {
+            rejected[i] = new LongAdder();
+        }
     }
 
     public long accepted() {
         return accepted.sum();
     }
 
-    public long rejectedRingFull() {
-        return rejectedRingFull.sum();
+    /** Counts one refused event; called on IO threads. */
+    public void reject(Rejection reason) {
+        rejected[reason.ordinal()].increment();
+    }
+
+    public long rejected(Rejection reason) {
+        return rejected[reason.ordinal()].sum();
     }
 
     public long rowsWritten() {
@@ -38,6 +51,14 @@ public final class PipelineStats {
     }
 
     public long batchesWritten() {
+        return batchesWritten.get();
+    }
+
+    /**
+     * A number that moves whenever this process commits a batch, for caches of aggregates: an answer read at one
+     * generation is stale once the generation moves. Moves before the committed rows are counted.
+     */
+    public long commitGeneration() {
         return batchesWritten.get();
     }
 

@@ -23,7 +23,8 @@ public final class QueryString {
     }
 
     /**
-     * Decodes the values of {@code names} from the raw query (may be {@code null}); {@code values[i]} receives the value of
+     * Decodes the values of {@code names} from the raw query (may be {@code null}); {@code values[i]} receives the
+     * value of
      * {@code names[i]} or stays {@code null} when the parameter is absent. Parameter names are matched before decoding,
      * so {@code us%65r} is not {@code user}.
      */
@@ -78,13 +79,15 @@ public final class QueryString {
                 int lo = i + 2 < to ? Character.digit(raw.charAt(i + 2), 16) : -1;
                 if (hi < 0 || lo < 0) {
                     String bad = raw.substring(i, Math.min(i + 3, to));
-                    throw new InvalidRequestException(name + ": expected valid percent-encoding (%XX with two hex digits), found '"
+                    throw new InvalidRequestException(name
+                            + ": expected valid percent-encoding (%XX with two hex digits), found '"
                             + Messages.shownRaw(bad) + "' in '" + Messages.shownRaw(raw.substring(from, to)) + "'");
                 }
                 bytes[n++] = (byte) (hi << 4 | lo);
                 i += 2;
             } else if (c >= 0x100) {
-                // Undertow hands raw request-line bytes over as ISO-8859-1 chars; anything wider cannot come from the wire.
+                // Undertow hands raw request-line bytes over as ISO-8859-1 chars; anything wider cannot come from the
+                //wire.
                 throw new InvalidRequestException(name + ": expected percent-encoded UTF-8, found '"
                         + Messages.shown(raw.substring(from, to)) + "'");
             } else {

@@ -8,7 +8,8 @@ package io.tracerboy.ingest;
 public record RetryBackoff(long minDelayMs, long maxDelayMs) {
     public RetryBackoff {
         if (minDelayMs < 1 || maxDelayMs < minDelayMs || maxDelayMs > 3_600_000) {
-            throw new IllegalArgumentException("expected 1 <= minDelayMs <= maxDelayMs <= 3600000, found " + minDelayMs + ", "
+            throw new IllegalArgumentException("expected 1 <= minDelayMs <= maxDelayMs <= 3600000, found "
+                    + minDelayMs + ", "
                     + maxDelayMs);
         }
     }

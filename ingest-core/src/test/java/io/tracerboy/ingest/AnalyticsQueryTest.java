@@ -58,7 +58,8 @@ class AnalyticsQueryTest {
                 arguments("user=u&event=Click", "event: expected click or impression, found 'Click'"),
                 arguments("user=u&event=", "event: expected click or impression, found ''"),
                 arguments("timestamp=abc&user=u&event=click",
-                        "timestamp: expected a whole, non-negative number of milliseconds since the epoch, found 'abc'"),
+                        "timestamp: expected a whole, non-negative number of milliseconds since the epoch, "
+                                + "found 'abc'"),
                 arguments("timestamp=-5&user=u&event=click",
                         "timestamp: expected a whole, non-negative number of milliseconds since the epoch, found '-5'"),
                 arguments("timestamp=1700000000000.5&user=u&event=click",
@@ -67,7 +68,8 @@ class AnalyticsQueryTest {
                 arguments("timestamp=&user=u&event=click",
                         "timestamp: expected a whole, non-negative number of milliseconds since the epoch, found ''"),
                 arguments("timestamp=1e12&user=u&event=click",
-                        "timestamp: expected a whole, non-negative number of milliseconds since the epoch, found '1e12'"),
+                        "timestamp: expected a whole, non-negative number of milliseconds since the epoch, "
+                                + "found '1e12'"),
                 arguments("timestamp=99999999999999999999&user=u&event=click",
                         "timestamp: expected milliseconds since the epoch up to 253402300799999 "
                                 + "(9999-12-31T23:59:59.999Z), found '99999999999999999999'"),

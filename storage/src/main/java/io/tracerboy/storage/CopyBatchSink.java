@@ -92,7 +92,7 @@ public final class CopyBatchSink implements BatchSink {
             commitSent = true;
             connection.commit();
         } catch (SQLException e) {
-            if (SqlStates.isDataError(e)) {
+            if (SqlStates.classify(e) == SqlStates.Failure.DATA) {
                 throw e;
             }
             if (commitSent) {
@@ -121,7 +121,7 @@ public final class CopyBatchSink implements BatchSink {
             }
             insert.executeBatch();
         } catch (SQLException e) {
-            if (SqlStates.isDataError(e)) {
+            if (SqlStates.classify(e) == SqlStates.Failure.DATA) {
                 throw e;
             }
             throw new TransientWriteException(describe(e), e);

@@ -30,7 +30,10 @@ public final class Database implements AutoCloseable {
     private volatile boolean reachable = true;
     private Connection probeConnection;
 
-    /** Opens a pool of {@code poolSize} connections to {@code jdbcUrl}; connects lazily, so a database still down is fine. */
+    /**
+     * Opens a pool of {@code poolSize} connections to {@code jdbcUrl}; connects lazily, so a database still down is
+     * fine.
+     */
     public Database(String jdbcUrl, String user, String password, int poolSize) {
         this.jdbcUrl = jdbcUrl;
         HikariConfig config = new HikariConfig();
@@ -154,16 +157,6 @@ public final class Database implements AutoCloseable {
                 return true;
             } catch (SQLException e) {
                 // try once more with another connection
-            }
-        }
-        return false;
-    }
-
-    /** True when {@code failure} (or a cause) is a database error worth retrying: unreachable, restarting, deadlock. */
-    public static boolean isTransient(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof SQLException sql && SqlStates.isTransient(sql)) {
-                return true;
             }
         }
         return false;

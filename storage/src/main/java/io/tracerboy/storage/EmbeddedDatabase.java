@@ -107,7 +107,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
         String command = process.get().info().command().orElse("");
         if (!command.endsWith("/postgres") || !command.contains("/" + BINARIES_DIRECTORY + "/")) {
             throw new DataDirectoryException(directory, "which PostgreSQL process " + pid + " ("
-                    + (command.isEmpty() ? "command unknown" : command) + ") is using; stop it or choose another directory");
+                    + (command.isEmpty() ? "command unknown" : command)
+                            + ") is using; stop it or choose another directory");
         }
         log.warn("an embedded PostgreSQL (pid {}) left running by an earlier tracerboy holds {}: stopping it", pid,
                 directory.toAbsolutePath());

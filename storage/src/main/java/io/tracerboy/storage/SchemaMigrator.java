@@ -19,8 +19,11 @@ public final class SchemaMigrator {
         /** The schema is current; start writing. Not called once {@link #cancel()} has returned. */
         void onMigrated(StorageEngine.Choice choice);
 
-        /** The schema cannot be migrated for a reason retrying will not fix (wrong password, missing database). */
-        void onFatal(String reason);
+        /**
+         * The schema cannot be migrated for a reason retrying will not fix (wrong password, missing database, or a
+         * {@link StorageEngine.UnavailableException} somewhere in the chain).
+         */
+        void onFatal(Exception failure);
     }
 
     private static final Logger log = LoggerFactory.getLogger(SchemaMigrator.class);
@@ -58,7 +61,9 @@ public final class SchemaMigrator {
         return finished.await(Math.max(0, timeoutMs), TimeUnit.MILLISECONDS) && migrated;
     }
 
-    /** Stops retrying; once this returns, {@link Listener#onMigrated} has either been called already or never will be. */
+    /**
+     * Stops retrying; once this returns, {@link Listener#onMigrated} has either been called already or never will be.
+     */
     public void cancel() {
         synchronized (lock) {
             cancelled = true;
@@ -92,12 +97,11 @@ public final class SchemaMigrator {
                 if (isCancelled()) {
                     return;
                 }
-                String reason = rootMessage(e);
-                if (!Database.isTransient(e)) {
-                    log.error("cannot migrate the schema: {}", reason);
-                    listener.onFatal(reason);
+                if (SqlStates.classify(e) != SqlStates.Failure.TRANSIENT) {
+                    listener.onFatal(e);
                     return;
                 }
+                String reason = rootMessage(e);
                 long nowNanos = nanoClock.getAsLong();
                 if (attempt == 0) {
                     firstFailureNanos = nowNanos;
@@ -125,7 +129,7 @@ public final class SchemaMigrator {
     }
 
     /** The first line of the innermost cause's message: what the operator needs, without a stack trace. */
-    static String rootMessage(Throwable e) {
+    public static String rootMessage(Throwable e) {
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();

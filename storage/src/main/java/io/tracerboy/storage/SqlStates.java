@@ -4,38 +4,53 @@ import java.io.IOException;
 import java.sql.SQLException;
 import java.sql.SQLTransientException;
 
-/** Sorts database failures by SQLSTATE: worth retrying, caused by the data, or neither. */
+/**
+ * The one classification of database failures, by SQLSTATE, that every caller applies its policy to: the writer
+ * isolates {@link Failure#DATA} and retries the rest (acknowledged events wait in the ring for a fix); schema migration
+ * at startup retries {@link Failure#TRANSIENT} and stops on the rest, with one line.
+ */
 final class SqlStates {
+    /** What a failure is about. */
+    enum Failure {
+        /** The data itself was refused: data exceptions (22), integrity constraint violations (23). */
+        DATA,
+        /**
+         * A retry of the same statement may cure it: connection exceptions (08), insufficient resources (53), operator
+         * intervention such as a server shutting down (57), transaction rollbacks such as deadlocks (40), and I/O
+         * errors
+         * or pool timeouts that carry no SQLSTATE.
+         */
+        TRANSIENT,
+        /** Anything else: a wrong password, a missing database or table, missing privileges. */
+        SETUP
+    }
+
     private SqlStates() {
     }
 
     /**
-     * True for failures a retry of the same statement may cure: connection exceptions (08), insufficient resources (53),
-     * operator intervention such as a server shutting down (57), transaction rollbacks such as deadlocks and
-     * serialization failures (40), and I/O errors or pool timeouts that carry no SQLSTATE. The first SQLSTATE found
-     * along the chain decides, so a pool timeout caused by a refused password (28P01) is not transient.
+     * Classifies {@code failure} by the first SQLSTATE along its cause chain, so a pool timeout caused by a refused
+     * password (28P01) is {@link Failure#SETUP}, not transient.
      */
-    static boolean isTransient(SQLException e) {
-        String state = firstState(e);
+    static Failure classify(Throwable failure) {
+        String state = firstState(failure);
         if (state != null) {
-            return state.startsWith("08") || state.startsWith("53") || state.startsWith("57") || state.startsWith("40");
+            if (state.startsWith("22") || state.startsWith("23")) {
+                return Failure.DATA;
+            }
+            return state.startsWith("08") || state.startsWith("53") || state.startsWith("57") || state.startsWith("40")
+                    ? Failure.TRANSIENT : Failure.SETUP;
         }
-        for (Throwable t = e; t != null; t = t.getCause()) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof SQLTransientException || t instanceof IOException) {
-                return true;
+                return Failure.TRANSIENT;
             }
         }
-        return false;
+        return Failure.SETUP;
     }
 
-    /** True when the data itself was refused: data exceptions (22) and integrity constraint violations (23). */
-    static boolean isDataError(SQLException e) {
-        String state = firstState(e);
-        return state != null && (state.startsWith("22") || state.startsWith("23"));
-    }
-
-    private static String firstState(SQLException e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
+    private static String firstState(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof SQLException sql) {
                 for (SQLException next = sql; next != null; next = next.getNextException()) {
                     if (next.getSQLState() != null) {

@@ -9,7 +9,7 @@ import java.sql.Statement;
 public enum StorageEngine {
     TIMESCALEDB, POSTGRESQL;
 
-    /** Thrown when TimescaleDB is forced but the database cannot provide it. */
+    /** Thrown when TimescaleDB is insisted on but the database cannot provide it; the message says why. */
     public static final class UnavailableException extends SQLException {
         private static final long serialVersionUID = 1L;
 
@@ -29,7 +29,8 @@ public enum StorageEngine {
     }
 
     /**
-     * The engine a fresh schema gets: TimescaleDB when its extension is installed, preloaded and creatable by this user;
+     * The engine a fresh schema gets: TimescaleDB when its extension is installed, preloaded and creatable by this
+     * user;
      * plain PostgreSQL otherwise; forcing TimescaleDB fails where it cannot be had. Probes on a connection of its own
      * from {@code probeConnection}: without the library in {@code shared_preload_libraries}, {@code CREATE EXTENSION
      * timescaledb} raises a FATAL that closes the connection, which must not be one the migration needs (nor one a
@@ -47,8 +48,7 @@ public enum StorageEngine {
             return new Choice(TIMESCALEDB, "the timescaledb extension is installed and preloaded");
         }
         if (preference == EnginePreference.TIMESCALEDB) {
-            throw new UnavailableException("STORAGE_ENGINE: expected auto or postgresql, found 'timescaledb', but "
-                    + unavailable);
+            throw new UnavailableException(unavailable);
         }
         return new Choice(POSTGRESQL, unavailable);
     }
@@ -59,7 +59,8 @@ public enum StorageEngine {
             return "the database server has no timescaledb extension installed";
         }
         // A preloaded TimescaleDB registers timescaledb.* settings, which pg_settings shows to any user (unlike
-        // shared_preload_libraries itself, hidden from non-superusers); placeholders of unloaded libraries are not shown.
+        // shared_preload_libraries itself, hidden from non-superusers); placeholders of unloaded libraries are not
+        //shown.
         if (queryLong(connection, "SELECT count(*) FROM pg_settings WHERE name LIKE 'timescaledb.%'") == 0) {
             return "timescaledb is installed but not preloaded (it is not in shared_preload_libraries)";
         }

@@ -1,5 +1,6 @@
 package io.tracerboy.storage;
 
+import io.tracerboy.ingest.Hours;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -20,7 +21,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class CopyBatchSinkIT {
-    private static final long HOUR_MS = 3_600_000L;
     private static final long H0 = 1_764_284_400_000L; // 2025-11-27T23:00:00Z, an hour start
 
     private static TestDatabase testDatabase;
@@ -81,21 +81,21 @@ class CopyBatchSinkIT {
     void countsEachHourExactlyIncludingLateEventsAndRepeatedUsers() throws Exception {
         CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000);
         sink.write(batch(H0 + 10, EventKind.CLICK, "alice", "bob", "alice"));
-        sink.write(batch(H0 + HOUR_MS - 1, EventKind.IMPRESSION, "alice", "carol"));
-        sink.write(batch(H0 + HOUR_MS, EventKind.CLICK, "alice"));
+        sink.write(batch(H0 + Hours.HOUR_MS - 1, EventKind.IMPRESSION, "alice", "carol"));
+        sink.write(batch(H0 + Hours.HOUR_MS, EventKind.CLICK, "alice"));
         // late events, three hours back, mixed into one batch with current ones
         EventBatch mixed = new EventBatch(4);
-        mixed.add(H0 - 3 * HOUR_MS + 5, "dave", EventKind.IMPRESSION);
+        mixed.add(H0 - 3 * Hours.HOUR_MS + 5, "dave", EventKind.IMPRESSION);
         mixed.add(H0 + 20, "dave", EventKind.IMPRESSION);
-        mixed.add(H0 - 3 * HOUR_MS + 6, "dave", EventKind.CLICK);
+        mixed.add(H0 - 3 * Hours.HOUR_MS + 6, "dave", EventKind.CLICK);
         mixed.add(H0 + 30, "bob", EventKind.CLICK);
         sink.write(mixed);
 
         HourlyStats stats = new HourlyStats(database.dataSource());
         assertThat(stats.read(H0)).isEqualTo(new HourlyCounts(4, 4, 3));
-        assertThat(stats.read(H0 + HOUR_MS)).isEqualTo(new HourlyCounts(1, 1, 0));
-        assertThat(stats.read(H0 - 3 * HOUR_MS)).isEqualTo(new HourlyCounts(1, 1, 1));
-        assertThat(stats.read(H0 - HOUR_MS)).isEqualTo(HourlyCounts.ZERO);
+        assertThat(stats.read(H0 + Hours.HOUR_MS)).isEqualTo(new HourlyCounts(1, 1, 0));
+        assertThat(stats.read(H0 - 3 * Hours.HOUR_MS)).isEqualTo(new HourlyCounts(1, 1, 1));
+        assertThat(stats.read(H0 - Hours.HOUR_MS)).isEqualTo(HourlyCounts.ZERO);
     }
 
     @Test
@@ -123,7 +123,7 @@ class CopyBatchSinkIT {
                         for (int u = 0; u < usersPerBatch; u++) {
                             // users 0..2999 overlap between the writers, in different orders and batches
                             int user = (writer == 0 ? b * 97 + u * 31 : b * 61 + u * 17) % 3_000;
-                            long ts = H0 + (b % 2) * HOUR_MS + u;
+                            long ts = H0 + (b % 2) * Hours.HOUR_MS + u;
                             batch.add(ts, "user-" + user, u % 3 == 0 ? EventKind.CLICK : EventKind.IMPRESSION);
                         }
                         sink.write(batch);
@@ -138,9 +138,9 @@ class CopyBatchSinkIT {
             pool.shutdown();
         }
         HourlyStats stats = new HourlyStats(database.dataSource());
-        for (long hour : new long[] {H0, H0 + HOUR_MS}) {
+        for (long hour : new long[] {H0, H0 + Hours.HOUR_MS}) {
             String where = " FROM events WHERE ts >= to_timestamp(" + hour / 1000 + ") AND ts < to_timestamp("
-                    + (hour + HOUR_MS) / 1000 + ")";
+                    + (hour + Hours.HOUR_MS) / 1000 + ")";
             HourlyCounts expected = new HourlyCounts(
                     testDatabase.queryLong("SELECT count(DISTINCT user_id)" + where),
                     testDatabase.queryLong("SELECT count(*)" + where + " AND kind = 0"),

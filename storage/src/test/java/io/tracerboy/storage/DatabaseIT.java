@@ -28,8 +28,8 @@ class DatabaseIT {
         try (TestDatabase test = TestDatabase.create();
              Database database = new Database(test.url(), null, null, 2)) {
             assertThatThrownBy(() -> database.migrate(EnginePreference.TIMESCALEDB))
-                    .hasStackTraceContaining("STORAGE_ENGINE: expected auto or postgresql, found 'timescaledb', but "
-                            + "the database server has no timescaledb extension installed");
+                    .hasRootCauseInstanceOf(StorageEngine.UnavailableException.class)
+                    .hasRootCauseMessage("the database server has no timescaledb extension installed");
         }
     }
 

@@ -55,12 +55,13 @@ class SchemaMigratorIT {
         AtomicReference<String> fatal = new AtomicReference<>();
         CountDownLatch reported = new CountDownLatch(1);
         try (TestDatabase test = TestDatabase.create();
-             Database missing = new Database(TestDatabase.withDatabase(test.url(), "no_such_database"), null, null, 2)) {
+             Database missing = new Database(TestDatabase.withDatabase(test.url(), "no_such_database"), null, null,
+                     2)) {
             SchemaMigrator migrator = new SchemaMigrator(missing, EnginePreference.AUTO, new RetryBackoff(1, 1),
                     System::nanoTime, new NoListener() {
                         @Override
-                        public void onFatal(String reason) {
-                            fatal.set(reason);
+                        public void onFatal(Exception failure) {
+                            fatal.set(SchemaMigrator.rootMessage(failure));
                             reported.countDown();
                         }
                     });
@@ -78,8 +79,8 @@ class SchemaMigratorIT {
         }
 
         @Override
-        public void onFatal(String reason) {
-            throw new AssertionError("not fatal: " + reason);
+        public void onFatal(Exception failure) {
+            throw new AssertionError("not fatal", failure);
         }
     }
 }

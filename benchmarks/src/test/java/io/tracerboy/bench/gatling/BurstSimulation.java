@@ -1,9 +1,9 @@
 package io.tracerboy.bench.gatling;
 
+import io.tracerboy.ingest.Hours;
 import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.exec;
 import static io.gatling.javaapi.core.CoreDsl.percent;
-import static io.gatling.javaapi.core.CoreDsl.randomSwitch;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 import static io.gatling.javaapi.http.HttpDsl.http;
 import static io.gatling.javaapi.http.HttpDsl.status;
@@ -19,7 +19,8 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Open-model bursty traffic: a target arrival rate with steady phases and bursts of {@code burstFactor}× for
- * {@code burstSeconds}, a POST/GET mix, a current/past-hour mix (default 95/5 over the last {@code pastHours} hours) and
+ * {@code burstSeconds}, a POST/GET mix, a current/past-hour mix (default 95/5 over the last {@code pastHours} hours)
+ * and
  * a configurable user cardinality. Reconciles 204s per hour and kind with GET (and the database with {@code -Djdbc=…}).
  *
  * <p>{@code mvn -pl benchmarks gatling:test -Dgatling.simulationClass=io.tracerboy.bench.gatling.BurstSimulation
@@ -33,10 +34,10 @@ public class BurstSimulation extends Simulation {
     private static final int BURST_SECONDS = Integer.getInteger("burstSeconds", 3);
     private static final int CYCLES = Integer.getInteger("cycles", 3);
     private static final double POST_PERCENT = Double.parseDouble(System.getProperty("postPercent", "90"));
-    private static final double CURRENT_HOUR_PERCENT = Double.parseDouble(System.getProperty("currentHourPercent", "95"));
+    private static final double CURRENT_HOUR_PERCENT = Double.parseDouble(System.getProperty("currentHourPercent",
+            "95"));
     private static final int PAST_HOURS = Integer.getInteger("pastHours", 24);
     private static final int USER_CARDINALITY = Integer.getInteger("userCardinality", 100_000);
-    private static final long HOUR_MS = 3_600_000L;
 
     private static long eventTimestamp() {
         long now = System.currentTimeMillis();
@@ -44,7 +45,8 @@ public class BurstSimulation extends Simulation {
         if (random.nextDouble(100) < CURRENT_HOUR_PERCENT) {
             return now;
         }
-        return Reconciliation.hourOf(now) - (1 + random.nextInt(PAST_HOURS)) * HOUR_MS + random.nextLong(HOUR_MS);
+        return Reconciliation.hourOf(now) - (1 + random.nextInt(PAST_HOURS)) * Hours.HOUR_MS + random.nextLong(
+                Hours.HOUR_MS);
     }
 
     private final ScenarioBuilder bursty = scenario("bursty")
@@ -84,7 +86,7 @@ public class BurstSimulation extends Simulation {
         long now = Reconciliation.hourOf(System.currentTimeMillis());
         Set<Long> hours = new HashSet<>();
         for (int h = -PAST_HOURS; h <= 1; h++) {
-            hours.add(now + h * HOUR_MS);
+            hours.add(now + h * Hours.HOUR_MS);
         }
         Reconciliation.beforeRun(BASE_URL, hours);
     }

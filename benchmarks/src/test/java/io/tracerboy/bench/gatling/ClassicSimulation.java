@@ -1,5 +1,6 @@
 package io.tracerboy.bench.gatling;
 
+import io.tracerboy.ingest.Hours;
 import static io.gatling.javaapi.core.CoreDsl.exec;
 import static io.gatling.javaapi.core.CoreDsl.rampUsers;
 import static io.gatling.javaapi.core.CoreDsl.repeat;
@@ -54,7 +55,7 @@ public class ClassicSimulation extends Simulation {
     @Override
     public void before() {
         long now = Reconciliation.hourOf(System.currentTimeMillis());
-        Reconciliation.beforeRun(BASE_URL, Set.of(now, now + 3_600_000L));
+        Reconciliation.beforeRun(BASE_URL, Set.of(now, now + Hours.HOUR_MS));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.tracerboy.bench.gatling;
 
+import io.tracerboy.ingest.Hours;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,7 +23,6 @@ import java.util.concurrent.atomic.LongAdder;
  * Assumes nothing else writes to those hours during the run.
  */
 final class Reconciliation {
-    private static final long HOUR_MS = 3_600_000L;
     private static final Map<Long, LongAdder[]> ACKNOWLEDGED = new ConcurrentHashMap<>();
     private static final Map<Long, long[]> BASELINE_GET = new TreeMap<>();
     private static final Map<Long, long[]> BASELINE_DB = new TreeMap<>();
@@ -32,7 +32,7 @@ final class Reconciliation {
     }
 
     static long hourOf(long timestampMs) {
-        return Math.floorDiv(timestampMs, HOUR_MS) * HOUR_MS;
+        return Hours.startMs(timestampMs);
     }
 
     /** Records one 204 for an event of {@code kind} (0 click, 1 impression) at {@code timestampMs}. */
@@ -105,7 +105,8 @@ final class Reconciliation {
             System.out.println("RECONCILIATION FAILED: acknowledged events are missing (see the rows above)");
             System.exit(2);
         }
-        System.out.println("reconciled: every 204 is counted by GET" + (jdbc() == null ? "" : " and stored in the database")
+        System.out.println("reconciled: every 204 is counted by GET" + (jdbc() == null ? ""
+                : " and stored in the database")
                 + " (a delta above the 204s means the server counted requests whose answer the client did not see)");
     }
 
@@ -130,9 +131,10 @@ final class Reconciliation {
     private static long[] viaDatabase(long hour) throws Exception {
         try (Connection connection = DriverManager.getConnection(jdbc());
              PreparedStatement query = connection.prepareStatement("SELECT count(*) FILTER (WHERE kind = 0), "
-                     + "count(*) FILTER (WHERE kind = 1) FROM events WHERE ts >= to_timestamp(?) AND ts < to_timestamp(?)")) {
+                     + "count(*) FILTER (WHERE kind = 1) FROM events "
+                     + "WHERE ts >= to_timestamp(?) AND ts < to_timestamp(?)")) {
             query.setLong(1, hour / 1000);
-            query.setLong(2, (hour + HOUR_MS) / 1000);
+            query.setLong(2, (hour + Hours.HOUR_MS) / 1000);
             try (ResultSet rs = query.executeQuery()) {
                 rs.next();
                 return new long[] {rs.getLong(1), rs.getLong(2)};
