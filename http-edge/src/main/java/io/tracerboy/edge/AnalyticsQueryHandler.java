@@ -48,7 +48,7 @@ final class AnalyticsQueryHandler implements HttpHandler {
         HourlyCounts cached = cache.get(hourStartMs);
         if (cached != null) {
             // Current as of this process's last commit: answered on the IO thread, no database round trip.
-            Replies.text(exchange, 200, cached.toBody());
+            Replies.text(exchange, 200, body(cached));
             metrics.getRequests.labelValues("200").inc();
             return;
         }
@@ -59,6 +59,12 @@ final class AnalyticsQueryHandler implements HttpHandler {
             return;
         }
         exchange.dispatch(() -> answer(exchange, hourStartMs));
+    }
+
+    /** The three-line {@code text/plain} answer. */
+    static String body(HourlyCounts counts) {
+        return "unique_users," + counts.uniqueUsers() + "\nclicks," + counts.clicks() + "\nimpressions,"
+                + counts.impressions() + "\n";
     }
 
     private void answer(HttpServerExchange exchange, long hourStartMs) {
@@ -74,7 +80,7 @@ final class AnalyticsQueryHandler implements HttpHandler {
             Replies.unavailable(exchange, 1, "database unavailable: " + e.getMessage().lines().findFirst().orElse(""));
             return;
         }
-        Replies.text(exchange, 200, counts.toBody());
+        Replies.text(exchange, 200, body(counts));
         metrics.getDuration.observe((System.nanoTime() - startNanos) / 1e9);
         metrics.getRequests.labelValues("200").inc();
     }

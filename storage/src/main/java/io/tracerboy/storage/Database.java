@@ -20,6 +20,8 @@ public final class Database implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Database.class);
     /** How often the reachability probe checks, and so how stale {@link #lastKnownReachable()} can be. */
     public static final long PROBE_INTERVAL_MS = 1_000;
+    private static final long CONNECTION_TIMEOUT_MS = 2_000;
+    private static final long VALIDATION_TIMEOUT_MS = 1_000;
     private static final int PROBE_TIMEOUT_SECONDS = 1;
 
     private final HikariDataSource pool;
@@ -48,8 +50,8 @@ public final class Database implements AutoCloseable {
         config.setMaximumPoolSize(poolSize);
         config.setMinimumIdle(Math.min(2, poolSize));
         // Fail fast while the database is away: the writer retries with its own backoff, GETs answer 503.
-        config.setConnectionTimeout(2_000);
-        config.setValidationTimeout(1_000);
+        config.setConnectionTimeout(CONNECTION_TIMEOUT_MS);
+        config.setValidationTimeout(VALIDATION_TIMEOUT_MS);
         config.setInitializationFailTimeout(-1);
         config.addDataSourceProperty("tcpKeepAlive", "true");
         config.addDataSourceProperty("ApplicationName", "tracerboy");
