@@ -1,7 +1,8 @@
 package io.tracerboy.bench;
 
 import io.tracerboy.storage.Database;
-import io.tracerboy.storage.TestDatabase;
+import io.tracerboy.storage.EnginePreference;
+import io.tracerboy.testsupport.TestDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -16,12 +17,13 @@ final class BenchDatabase implements AutoCloseable {
 
     BenchDatabase(int poolSize) throws SQLException {
         test = TestDatabase.create();
-        database = test.openMigrated(poolSize);
+        database = new Database(test.url(), null, null, poolSize);
+        database.migrate(EnginePreference.AUTO);
     }
 
     void execute(String sql) throws SQLException {
-        try (Connection connection = database.dataSource().getConnection(
-                ); Statement statement = connection.createStatement()) {
+        try (Connection connection = database.dataSource().getConnection();
+             Statement statement = connection.createStatement()) {
             statement.execute(sql);
         }
     }

@@ -4,7 +4,7 @@ import io.tracerboy.ingest.Hours;
 import io.tracerboy.edge.TracerboyConfig;
 import io.tracerboy.edge.TracerboyServer;
 import io.tracerboy.storage.EmbeddedDatabase;
-import io.tracerboy.storage.TestDatabase;
+import io.tracerboy.testsupport.TestDatabase;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,10 +1,10 @@
 package io.tracerboy.edge;
 
-import static io.tracerboy.edge.HttpApiIT.startServer;
+import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tracerboy.storage.TcpProxy;
-import io.tracerboy.storage.TestDatabase;
+import io.tracerboy.testsupport.TcpProxy;
+import io.tracerboy.testsupport.TestDatabase;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -31,7 +31,7 @@ class CommitOutcomeIT {
             try {
                 assertThat(server.awaitReady(60_000)).isTrue();
                 proxy.loseReplyTo(cutAfter);
-                CompletableFuture<HttpResponse<String>> answer = HttpApiIT.http.sendAsync(HttpRequest.newBuilder(
+                CompletableFuture<HttpResponse<String>> answer = TestServers.http.sendAsync(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + server.port() + EVENT)).POST(
                                 HttpRequest.BodyPublishers.noBody())
                         .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());

@@ -1,12 +1,13 @@
 package io.tracerboy.edge;
 
+import static org.awaitility.Awaitility.await;
 import io.tracerboy.ingest.Hours;
-import static io.tracerboy.edge.HttpApiIT.send;
-import static io.tracerboy.edge.HttpApiIT.startServer;
+import static io.tracerboy.edge.TestServers.send;
+import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tracerboy.storage.TcpProxy;
-import io.tracerboy.storage.TestDatabase;
+import io.tracerboy.testsupport.TcpProxy;
+import io.tracerboy.testsupport.TestDatabase;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -56,11 +57,7 @@ class CommittedAckIT {
             proxy.refuse();
             proxy.dropAll();
             CompletableFuture<HttpResponse<String>> waiting = postAsync(server, "patient");
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (!server.stats().writesFailing() && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
-            assertThat(server.stats().writesFailing()).isTrue();
+            await().atMost(Duration.ofSeconds(30)).until(server.stats()::writesFailing);
             assertThat(waiting).isNotDone();
             // The only IO thread is not blocked by the suspended request: it still answers others.
             assertThat(send(server, "GET", "/healthz").statusCode()).isEqualTo(200);
@@ -83,10 +80,7 @@ class CommittedAckIT {
             proxy.refuse();
             proxy.dropAll();
             CompletableFuture<HttpResponse<String>> waiting = postAsync(server, "lost");
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (server.stats().accepted() == 0 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> server.stats().accepted() > 0);
             CompletableFuture<Long> stopped = CompletableFuture.supplyAsync(server::stop);
             HttpResponse<String> answer = waiting.get();
             assertThat(answer.statusCode()).isEqualTo(503);

@@ -1,12 +1,13 @@
 package io.tracerboy.edge;
 
+import org.awaitility.Awaitility;
 import io.tracerboy.ingest.Hours;
-import static io.tracerboy.edge.HttpApiIT.send;
-import static io.tracerboy.edge.HttpApiIT.startServer;
+import static io.tracerboy.edge.TestServers.send;
+import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tracerboy.storage.TcpProxy;
-import io.tracerboy.storage.TestDatabase;
+import io.tracerboy.testsupport.TcpProxy;
+import io.tracerboy.testsupport.TestDatabase;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,14 +22,8 @@ import org.junit.jupiter.api.Test;
 class DatabaseOutageIT {
     private static final long HOUR_START_MS = Hours.startMs(1_600_000_000_000L);
 
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(10);
-        }
+    private static void await(String what, BooleanSupplier condition) {
+        Awaitility.await(what).atMost(Duration.ofSeconds(60)).until(condition::getAsBoolean);
     }
 
     private static long rows(TestDatabase database) {

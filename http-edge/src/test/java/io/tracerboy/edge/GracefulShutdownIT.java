@@ -1,10 +1,11 @@
 package io.tracerboy.edge;
 
+import io.tracerboy.testsupport.JarProcess;
 import io.tracerboy.ingest.Hours;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tracerboy.storage.TcpProxy;
-import io.tracerboy.storage.TestDatabase;
+import io.tracerboy.testsupport.TcpProxy;
+import io.tracerboy.testsupport.TestDatabase;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

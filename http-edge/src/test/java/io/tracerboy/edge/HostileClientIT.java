@@ -1,10 +1,10 @@
 package io.tracerboy.edge;
 
-import static io.tracerboy.edge.HttpApiIT.send;
-import static io.tracerboy.edge.HttpApiIT.startServer;
+import static io.tracerboy.edge.TestServers.send;
+import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tracerboy.storage.TestDatabase;
+import io.tracerboy.testsupport.TestDatabase;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;

@@ -1,15 +1,18 @@
 package io.tracerboy.edge;
 
+import static io.tracerboy.edge.TestServers.awaitRowsWritten;
+import static io.tracerboy.edge.TestServers.http;
+import static io.tracerboy.edge.TestServers.send;
+import static io.tracerboy.edge.TestServers.startServer;
 import io.tracerboy.ingest.Hours;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tracerboy.storage.TestDatabase;
+import io.tracerboy.testsupport.TestDatabase;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -17,11 +20,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,7 +32,6 @@ class HttpApiIT {
 
     private static TestDatabase database;
     private static TracerboyServer server;
-    static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @BeforeAll
     static void start() throws Exception {
@@ -46,31 +46,8 @@ class HttpApiIT {
         database.close();
     }
 
-    static TracerboyServer startServer(String url, Map<String, String> extra) throws IOException {
-        Map<String, String> env = new java.util.HashMap<>(Map.of("DATABASE_URL", url, "PORT", "0",
-                "BIND_ADDRESS", "127.0.0.1", "SHUTDOWN_TIMEOUT_MS", "5000"));
-        env.putAll(extra);
-        return TracerboyServer.start(TracerboyConfig.load(new String[0], new Properties(), env));
-    }
-
-    static HttpResponse<String> send(TracerboyServer target, String method, String pathAndQuery) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + target.port() + pathAndQuery))
-                .method(method, HttpRequest.BodyPublishers.noBody())
-                .timeout(Duration.ofSeconds(30))
-                .build();
-        return http.send(request, HttpResponse.BodyHandlers.ofString());
-    }
-
     private static HttpResponse<String> post(String query) throws Exception {
         return send(server, "POST", "/analytics?" + query);
-    }
-
-    private static void awaitRowsWritten(TracerboyServer target, long rows) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (target.stats().rowsWritten() < rows && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        assertThat(target.stats().rowsWritten()).isGreaterThanOrEqualTo(rows);
     }
 
     @Test

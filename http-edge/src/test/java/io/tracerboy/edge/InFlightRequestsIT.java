@@ -38,13 +38,13 @@ class InFlightRequestsIT {
         try {
             String base = "http://127.0.0.1:" + ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress())
                     .getPort();
-            CompletableFuture<HttpResponse<String>> slow = HttpApiIT.http.sendAsync(
+            CompletableFuture<HttpResponse<String>> slow = TestServers.http.sendAsync(
                     HttpRequest.newBuilder(URI.create(base + "/slow")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
 
             inFlight.shutdown();
-            HttpResponse<String> late = HttpApiIT.http.send(HttpRequest.newBuilder(URI.create(base + "/fast")).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> late = TestServers.http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/fast")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(late.statusCode()).isEqualTo(503);
             assertThat(late.headers().firstValue("Retry-After")).hasValue("1");
             assertThat(late.body()).isEqualTo(InFlightRequests.SHUTTING_DOWN + "\n");

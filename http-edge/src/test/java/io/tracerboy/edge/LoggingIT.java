@@ -1,8 +1,9 @@
 package io.tracerboy.edge;
 
+import io.tracerboy.testsupport.JarProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tracerboy.storage.TestDatabase;
+import io.tracerboy.testsupport.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;

@@ -3,12 +3,12 @@ package io.tracerboy.edge;
 import io.tracerboy.ingest.Hours;
 import static org.awaitility.Awaitility.await;
 
-import static io.tracerboy.edge.HttpApiIT.send;
-import static io.tracerboy.edge.HttpApiIT.startServer;
+import static io.tracerboy.edge.TestServers.send;
+import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tracerboy.storage.TcpProxy;
-import io.tracerboy.storage.TestDatabase;
+import io.tracerboy.testsupport.TcpProxy;
+import io.tracerboy.testsupport.TestDatabase;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -44,10 +44,7 @@ class MetricsIT {
             }
             assertThat(send(server, "GET", "/analytics?timestamp=" + HOUR_START_MS).statusCode()).isEqualTo(200);
             assertThat(send(server, "GET", "/analytics?timestamp=bad").statusCode()).isEqualTo(400);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (server.stats().rowsWritten() < 50 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
+            TestServers.awaitRowsWritten(server, 50);
 
             HttpResponse<String> scrape = send(server, "GET", "/metrics");
             assertThat(scrape.statusCode()).isEqualTo(200);
@@ -75,7 +72,7 @@ class MetricsIT {
             assertThat(metric(body, "tracerboy_events_dead_lettered_total")).isZero();
             assertThat(body).contains("jvm_memory_used_bytes{area=\"heap\"}");
 
-            HttpResponse<String> tooLarge = HttpApiIT.http.send(java.net.http.HttpRequest.newBuilder(
+            HttpResponse<String> tooLarge = TestServers.http.send(java.net.http.HttpRequest.newBuilder(
                     java.net.URI.create("http://127.0.0.1:" + server.port() + "/analytics?user=u&event=click"))
                     .POST(java.net.http.HttpRequest.BodyPublishers.ofString("x".repeat(100))).build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -86,7 +83,7 @@ class MetricsIT {
     }
 
     private static HttpResponse<String> withProbeTimeout(TracerboyServer server, String path) throws Exception {
-        return HttpApiIT.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+        return TestServers.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
                 .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
     }
 

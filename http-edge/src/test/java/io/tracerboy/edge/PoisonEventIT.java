@@ -1,11 +1,11 @@
 package io.tracerboy.edge;
 
 import io.tracerboy.ingest.Hours;
-import static io.tracerboy.edge.HttpApiIT.send;
-import static io.tracerboy.edge.HttpApiIT.startServer;
+import static io.tracerboy.edge.TestServers.send;
+import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tracerboy.storage.TestDatabase;
+import io.tracerboy.testsupport.TestDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;

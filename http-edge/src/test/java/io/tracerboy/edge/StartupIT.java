@@ -1,8 +1,9 @@
 package io.tracerboy.edge;
 
+import io.tracerboy.testsupport.JarProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tracerboy.storage.TestDatabase;
+import io.tracerboy.testsupport.TestDatabase;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;

@@ -1,5 +1,6 @@
 package io.tracerboy.storage;
 
+import io.tracerboy.testsupport.TestDatabase;
 import io.tracerboy.ingest.Hours;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -29,7 +30,8 @@ class CopyBatchSinkIT {
     @BeforeAll
     static void migrate() throws Exception {
         testDatabase = TestDatabase.create();
-        database = testDatabase.openMigrated(8);
+        database = new Database(testDatabase.url(), null, null, 8);
+        database.migrate(EnginePreference.AUTO);
     }
 
     @AfterAll

@@ -1,5 +1,6 @@
 package io.tracerboy.storage;
 
+import io.tracerboy.testsupport.TestDatabase;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,9 +1,8 @@
-package io.tracerboy.storage;
+package io.tracerboy.testsupport;
 
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -56,13 +55,6 @@ public final class TestDatabase implements AutoCloseable {
         return name;
     }
 
-    /** A pool on this database with the schema migrated. */
-    public Database openMigrated(int poolSize) throws SQLException {
-        Database database = new Database(url, null, null, poolSize);
-        database.migrate(EnginePreference.AUTO);
-        return database;
-    }
-
     /** Runs a query answering one number. */
     public long queryLong(String sql) throws SQLException {
         try (Connection connection = DriverManager.getConnection(url);
@@ -88,8 +80,10 @@ public final class TestDatabase implements AutoCloseable {
                 adminUrl = external;
             } else {
                 try {
-                    Path dir = Files.createTempDirectory("tracerboy-test-pg");
-                    EmbeddedDatabase embedded = EmbeddedDatabase.start(dir);
+                    // Durable as tracerboy runs its embedded server, so benchmarks on it measure the real cost.
+                    EmbeddedPostgres embedded = EmbeddedPostgres.builder().setServerConfig("fsync", "on")
+                            .setServerConfig("synchronous_commit", "on").setServerConfig("full_page_writes", "on")
+                            .start();
                     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                         try {
                             embedded.close();
@@ -97,7 +91,7 @@ public final class TestDatabase implements AutoCloseable {
                             // the JVM is exiting; the temp directory goes with the machine
                         }
                     }));
-                    adminUrl = embedded.jdbcUrl();
+                    adminUrl = embedded.getJdbcUrl("postgres", "postgres");
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -107,7 +101,7 @@ public final class TestDatabase implements AutoCloseable {
     }
 
     /** The same URL with its database path replaced. */
-    static String withDatabase(String jdbcUrl, String database) {
+    public static String withDatabase(String jdbcUrl, String database) {
         int hostStart = jdbcUrl.indexOf("//") + 2;
         int pathStart = jdbcUrl.indexOf('/', hostStart);
         int queryStart = jdbcUrl.indexOf('?', hostStart);

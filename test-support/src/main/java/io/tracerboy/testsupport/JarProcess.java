@@ -1,5 +1,6 @@
-package io.tracerboy.edge;
+package io.tracerboy.testsupport;
 
+import org.awaitility.Awaitility;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -22,7 +23,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** The real {@code target/tracerboy.jar} as a child process on a free port, with its log captured. */
-final class JarProcess implements AutoCloseable {
+public final class JarProcess implements AutoCloseable {
     // JSON logs escape the slashes of the URL.
     private static final Pattern LISTENING = Pattern.compile("listening on http:\\S*?127\\.0\\.0\\.1:(\\d+)");
 
@@ -30,15 +31,15 @@ final class JarProcess implements AutoCloseable {
     private final Thread reader;
     private final List<String> output = new ArrayList<>();
     private final int port;
-    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    public final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     /** Starts the jar and waits until it listens and {@code /readyz} answers 200. */
-    JarProcess(Map<String, String> env) throws Exception {
+    public JarProcess(Map<String, String> env) throws Exception {
         this(env, true);
     }
 
     /** Starts the jar and waits until it listens, and when {@code awaitReady} until {@code /readyz} answers 200. */
-    JarProcess(Map<String, String> env, boolean awaitReady) throws Exception {
+    public JarProcess(Map<String, String> env, boolean awaitReady) throws Exception {
         process = builder(env).start();
         CompletableFuture<Integer> listening = new CompletableFuture<>();
         reader = new Thread(() -> {
@@ -86,11 +87,11 @@ final class JarProcess implements AutoCloseable {
     }
 
     /** What a run of the jar that ends by itself printed, and its exit status. */
-    record Exit(int status, List<String> lines) {
+    public record Exit(int status, List<String> lines) {
     }
 
     /** Runs the jar until it exits by itself (at most 120 s), e.g. to see how a startup error ends it. */
-    static Exit runToExit(Map<String, String> env, String... args) throws Exception {
+    public static Exit runToExit(Map<String, String> env, String... args) throws Exception {
         Process process = builder(env, args).start();
         CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
             try {
@@ -107,46 +108,43 @@ final class JarProcess implements AutoCloseable {
     }
 
     /** Answers the readiness endpoint's status. */
-    int readyStatus() throws Exception {
+    public int readyStatus() throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
                 HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    List<String> output() {
+    public List<String> output() {
         synchronized (output) {
             return List.copyOf(output);
         }
     }
 
-    private void awaitReady() throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                    + "/readyz")).build(), HttpResponse.BodyHandlers.ofString());
-            if (ready.statusCode() == 200) {
-                return;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("not ready within 60 s: " + output());
+    private void awaitReady() {
+        Awaitility.await("/readyz answering 200").atMost(Duration.ofSeconds(60))
+                .failFast(() -> {
+                    if (!process.isAlive()) {
+                        throw new AssertionError("the process exited: " + output());
+                    }
+                })
+                .until(() -> readyStatus() == 200);
     }
 
     /**
      * Starts {@code clients} threads posting until {@link Load#stop()} or a failure; {@code query} makes the query of
      * request number {@code n} (unique across clients). Each 204 is recorded.
      */
-    Load load(int clients, IntFunction<String> query) {
+    public Load load(int clients, IntFunction<String> query) {
         return new Load(clients, query);
     }
 
     /**
      * Signals the process: SIGTERM, or SIGKILL when {@code kill}. Through the handle, which keeps our end of stdout.
      */
-    void signal(boolean kill) {
+    public void signal(boolean kill) {
         if (kill) {
             process.toHandle().destroyForcibly();
         } else {
@@ -155,7 +153,7 @@ final class JarProcess implements AutoCloseable {
     }
 
     /** Waits for the exit and the log's last lines; answers the exit status. */
-    int awaitExit() throws InterruptedException {
+    public int awaitExit() throws InterruptedException {
         if (!process.waitFor(120, TimeUnit.SECONDS)) {
             throw new AssertionError("still running after 120 s: " + output());
         }
@@ -169,7 +167,7 @@ final class JarProcess implements AutoCloseable {
     }
 
     /** Concurrent POST clients; {@link #acknowledged()} lists the request numbers answered 204. */
-    final class Load {
+    public final class Load {
         private final List<Thread> threads = new ArrayList<>();
         private final List<Integer> acknowledged = new ArrayList<>();
         private final AtomicLong count = new AtomicLong();
@@ -204,7 +202,7 @@ final class JarProcess implements AutoCloseable {
         }
 
         /** Waits until at least {@code n} requests were acknowledged. */
-        void awaitAcknowledged(long n) {
+        public void awaitAcknowledged(long n) {
             while (count.get() < n) {
                 if (threads.stream().noneMatch(Thread::isAlive)) {
                     throw new AssertionError("the clients stopped after " + count.get() + " acknowledgements");
@@ -215,7 +213,7 @@ final class JarProcess implements AutoCloseable {
         }
 
         /** Waits for every client to stop by itself (the server went away) and answers the acknowledged numbers. */
-        List<Integer> awaitClients() throws InterruptedException {
+        public List<Integer> awaitClients() throws InterruptedException {
             for (Thread t : threads) {
                 t.join(120_000);
             }

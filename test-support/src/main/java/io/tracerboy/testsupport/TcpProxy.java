@@ -1,4 +1,4 @@
-package io.tracerboy.storage;
+package io.tracerboy.testsupport;
 
 import java.io.IOException;
 import java.io.InputStream;
