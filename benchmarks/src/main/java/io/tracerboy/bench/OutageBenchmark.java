@@ -1,9 +1,10 @@
 package io.tracerboy.bench;
 
-import io.tracerboy.ingest.Hours;
 import io.tracerboy.edge.TracerboyConfig;
 import io.tracerboy.edge.TracerboyServer;
+import io.tracerboy.ingest.Hours;
 import io.tracerboy.storage.EmbeddedDatabase;
+import io.tracerboy.testsupport.Reconciler;
 import io.tracerboy.testsupport.TcpProxy;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,12 +13,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
-import java.util.Map;
-import java.util.Properties;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -116,13 +115,14 @@ public final class OutageBenchmark {
             }
             server.stop();
             long rows;
-            try (Connection connection = DriverManager.getConnection(url);
-                 Statement statement = connection.createStatement();
-                 ResultSet rs = statement.executeQuery(
-                         "SELECT coalesce(sum(clicks + impressions), 0) FROM hourly_stats "
-                         + "WHERE hour = to_timestamp(" + hour / 1000 + ")")) {
-                rs.next();
-                rows = rs.getLong(1);
+            try (Connection connection = DriverManager.getConnection(url)) {
+                Reconciler.Counts aggregates = Reconciler.aggregates(connection, hour);
+                Reconciler.Counts recount = Reconciler.recount(connection, hour);
+                if (!aggregates.equals(recount)) {
+                    System.out.println("MISMATCH: hourly_stats " + aggregates + ", recount " + recount);
+                    System.exit(1);
+                }
+                rows = recount.events();
             }
             System.out.printf("offered rate:                      %d POST/s for 5 s + %d s outage + drain + 2 s%n",
                     rate, outageSeconds);

@@ -1,8 +1,8 @@
 package io.tracerboy.bench;
 
-import io.tracerboy.ingest.Hours;
 import io.tracerboy.edge.TracerboyConfig;
 import io.tracerboy.edge.TracerboyServer;
+import io.tracerboy.ingest.Hours;
 import io.tracerboy.storage.EmbeddedDatabase;
 import io.tracerboy.testsupport.TestDatabase;
 import java.io.IOException;

@@ -1,11 +1,11 @@
 package io.tracerboy.edge;
 
-import static org.awaitility.Awaitility.await;
-import io.tracerboy.ingest.Hours;
 import static io.tracerboy.edge.TestServers.send;
 import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.tracerboy.ingest.Hours;
 import io.tracerboy.testsupport.TcpProxy;
 import io.tracerboy.testsupport.TestDatabase;
 import java.net.URI;

@@ -1,11 +1,10 @@
 package io.tracerboy.edge;
 
-import org.awaitility.Awaitility;
-import io.tracerboy.ingest.Hours;
 import static io.tracerboy.edge.TestServers.send;
 import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tracerboy.ingest.Hours;
 import io.tracerboy.testsupport.TcpProxy;
 import io.tracerboy.testsupport.TestDatabase;
 import java.net.http.HttpResponse;
@@ -16,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /** Database outages caused for real through a TCP proxy; every assertion compares rows with 204s. */

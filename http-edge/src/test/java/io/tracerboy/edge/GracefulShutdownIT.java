@@ -1,9 +1,9 @@
 package io.tracerboy.edge;
 
-import io.tracerboy.testsupport.JarProcess;
-import io.tracerboy.ingest.Hours;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tracerboy.ingest.Hours;
+import io.tracerboy.testsupport.JarProcess;
 import io.tracerboy.testsupport.TcpProxy;
 import io.tracerboy.testsupport.TestDatabase;
 import java.net.URI;

@@ -1,8 +1,8 @@
 package io.tracerboy.edge;
 
-import io.tracerboy.ingest.Hours;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tracerboy.ingest.Hours;
 import io.tracerboy.storage.HourlyCounts;
 import org.junit.jupiter.api.Test;
 

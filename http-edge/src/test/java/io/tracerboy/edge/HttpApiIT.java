@@ -4,9 +4,9 @@ import static io.tracerboy.edge.TestServers.awaitRowsWritten;
 import static io.tracerboy.edge.TestServers.http;
 import static io.tracerboy.edge.TestServers.send;
 import static io.tracerboy.edge.TestServers.startServer;
-import io.tracerboy.ingest.Hours;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tracerboy.ingest.Hours;
 import io.tracerboy.testsupport.TestDatabase;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,10 +1,10 @@
 package io.tracerboy.edge;
 
-import io.tracerboy.ingest.Hours;
 import static io.tracerboy.edge.TestServers.send;
 import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tracerboy.ingest.Hours;
 import io.tracerboy.testsupport.TestDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;

@@ -1,8 +1,8 @@
 package io.tracerboy.edge;
 
-import io.tracerboy.testsupport.JarProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tracerboy.testsupport.JarProcess;
 import io.tracerboy.testsupport.TestDatabase;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,7 +1,7 @@
 package io.tracerboy.ingest;
 
-import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.EventPoller.PollState;
+import com.lmax.disruptor.EventPoller;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;

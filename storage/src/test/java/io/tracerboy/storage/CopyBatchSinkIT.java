@@ -1,13 +1,13 @@
 package io.tracerboy.storage;
 
-import io.tracerboy.testsupport.TestDatabase;
-import io.tracerboy.ingest.Hours;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tracerboy.ingest.EventBatch;
 import io.tracerboy.ingest.EventKind;
+import io.tracerboy.ingest.Hours;
 import io.tracerboy.ingest.TransientWriteException;
+import io.tracerboy.testsupport.TestDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;

@@ -1,6 +1,5 @@
 package io.tracerboy.storage;
 
-import io.tracerboy.testsupport.TestDatabase;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
@@ -8,6 +7,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.tracerboy.ingest.RetryBackoff;
+import io.tracerboy.testsupport.TestDatabase;
 import java.net.ServerSocket;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;

@@ -1,11 +1,11 @@
 package io.tracerboy.storage;
 
-import io.tracerboy.testsupport.TestDatabase;
-import io.tracerboy.ingest.Hours;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tracerboy.ingest.EventBatch;
 import io.tracerboy.ingest.EventKind;
+import io.tracerboy.ingest.Hours;
+import io.tracerboy.testsupport.TestDatabase;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,5 @@
 package io.tracerboy.testsupport;
 
-import org.awaitility.Awaitility;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -21,6 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
 
 /** The real {@code target/tracerboy.jar} as a child process on a free port, with its log captured. */
 public final class JarProcess implements AutoCloseable {

@@ -1,6 +1,5 @@
 package io.tracerboy.bench.gatling;
 
-import io.tracerboy.ingest.Hours;
 import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.exec;
 import static io.gatling.javaapi.core.CoreDsl.percent;
@@ -11,6 +10,7 @@ import static io.gatling.javaapi.http.HttpDsl.status;
 import io.gatling.javaapi.core.OpenInjectionStep;
 import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.core.Simulation;
+import io.tracerboy.ingest.Hours;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

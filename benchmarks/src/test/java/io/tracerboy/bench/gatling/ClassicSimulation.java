@@ -1,6 +1,5 @@
 package io.tracerboy.bench.gatling;
 
-import io.tracerboy.ingest.Hours;
 import static io.gatling.javaapi.core.CoreDsl.exec;
 import static io.gatling.javaapi.core.CoreDsl.rampUsers;
 import static io.gatling.javaapi.core.CoreDsl.repeat;
@@ -11,6 +10,7 @@ import static io.gatling.javaapi.http.HttpDsl.status;
 import io.gatling.javaapi.core.ChainBuilder;
 import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.core.Simulation;
+import io.tracerboy.ingest.Hours;
 import java.util.Set;
 import java.util.UUID;
 

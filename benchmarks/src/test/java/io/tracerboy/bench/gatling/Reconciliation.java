@@ -1,14 +1,9 @@
 package io.tracerboy.bench.gatling;
 
 import io.tracerboy.ingest.Hours;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import io.tracerboy.testsupport.Reconciler;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -26,7 +21,6 @@ final class Reconciliation {
     private static final Map<Long, LongAdder[]> ACKNOWLEDGED = new ConcurrentHashMap<>();
     private static final Map<Long, long[]> BASELINE_GET = new TreeMap<>();
     private static final Map<Long, long[]> BASELINE_DB = new TreeMap<>();
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     private Reconciliation() {
     }
@@ -114,31 +108,17 @@ final class Reconciliation {
         return System.getProperty("jdbc");
     }
 
+    /** Clicks and impressions of the hour as GET answers them (the shared {@link Reconciler}). */
     private static long[] viaGet(String baseUrl, long hour) throws Exception {
-        String body = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/analytics?timestamp=" + hour)).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        long[] counts = new long[2];
-        for (String line : body.split("\n")) {
-            if (line.startsWith("clicks,")) {
-                counts[0] = Long.parseLong(line.substring(7));
-            } else if (line.startsWith("impressions,")) {
-                counts[1] = Long.parseLong(line.substring(12));
-            }
-        }
-        return counts;
+        Reconciler.Counts counts = Reconciler.viaGet(baseUrl, hour);
+        return new long[] {counts.clicks(), counts.impressions()};
     }
 
+    /** Clicks and impressions of the hour recounted from the events table (the shared {@link Reconciler}). */
     private static long[] viaDatabase(long hour) throws Exception {
-        try (Connection connection = DriverManager.getConnection(jdbc());
-             PreparedStatement query = connection.prepareStatement("SELECT count(*) FILTER (WHERE kind = 0), "
-                     + "count(*) FILTER (WHERE kind = 1) FROM events "
-                     + "WHERE ts >= to_timestamp(?) AND ts < to_timestamp(?)")) {
-            query.setLong(1, hour / 1000);
-            query.setLong(2, (hour + Hours.HOUR_MS) / 1000);
-            try (ResultSet rs = query.executeQuery()) {
-                rs.next();
-                return new long[] {rs.getLong(1), rs.getLong(2)};
-            }
+        try (Connection connection = DriverManager.getConnection(jdbc())) {
+            Reconciler.Counts counts = Reconciler.recount(connection, hour);
+            return new long[] {counts.clicks(), counts.impressions()};
         }
     }
 }
