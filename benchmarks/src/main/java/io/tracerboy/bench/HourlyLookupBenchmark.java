@@ -38,7 +38,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @State(Scope.Benchmark)
 public class HourlyLookupBenchmark {
-    private static final long FIRST_HOUR_MS = 1_735_689_600_000L; // 2025-01-01T00:00Z
+    private static final long FIRST_HOUR_START_MS = 1_735_689_600_000L; // 2025-01-01T00:00Z
 
     private BenchDatabase bench;
     private HourlyStats stats;
@@ -46,7 +46,7 @@ public class HourlyLookupBenchmark {
     @Setup(Level.Trial)
     public void start() throws Exception {
         bench = new BenchDatabase(4);
-        bench.execute("INSERT INTO hourly_stats SELECT to_timestamp(" + FIRST_HOUR_MS / 1000
+        bench.execute("INSERT INTO hourly_stats SELECT to_timestamp(" + FIRST_HOUR_START_MS / 1000
                 + " + h * 3600), h, 2 * h, 3 * h"
                 + " FROM generate_series(0, 8759) AS h");
         stats = new HourlyStats(bench.database.dataSource());
@@ -60,12 +60,12 @@ public class HourlyLookupBenchmark {
     @Benchmark
     @Threads(1)
     public HourlyCounts lookup1Thread() throws Exception {
-        return stats.read(FIRST_HOUR_MS + 4_000 * Hours.HOUR_MS);
+        return stats.read(FIRST_HOUR_START_MS + 4_000 * Hours.HOUR_MS);
     }
 
     @Benchmark
     @Threads(2)
     public HourlyCounts lookup2Threads() throws Exception {
-        return stats.read(FIRST_HOUR_MS + 4_000 * Hours.HOUR_MS);
+        return stats.read(FIRST_HOUR_START_MS + 4_000 * Hours.HOUR_MS);
     }
 }

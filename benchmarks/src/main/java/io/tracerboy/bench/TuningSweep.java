@@ -44,7 +44,7 @@ public final class TuningSweep {
     private static final int[] BATCH_SIZES = {1_000, 10_000, 100_000};
     private static final int[] FLUSH_INTERVALS_MS = {10, 100, 1_000};
     private static final int CONNECTIONS = 64;
-    private static final long PROBE_HOUR_MS = 1_262_304_000_000L; // 2010-01-01T00:00Z, used by nothing else
+    private static final long PROBE_HOUR_START_MS = 1_262_304_000_000L; // 2010-01-01T00:00Z, used by nothing else
 
     private record Result(String load, int batchSize, int flushMs, double eventsPerSecond, double postP50Ms,
                           double postP99Ms, double lagP50Ms, double lagP99Ms, double commitsPerSecond) {
@@ -121,7 +121,8 @@ public final class TuningSweep {
             while (probing.get()) {
                 markers++;
                 String user = "probe-" + System.nanoTime();
-                send(http, "POST", base + "/analytics?timestamp=" + PROBE_HOUR_MS + "&user=" + user + "&event=click");
+                send(http, "POST", base + "/analytics?timestamp=" + PROBE_HOUR_START_MS + "&user=" + user
+                        + "&event=click");
                 long acknowledged = System.nanoTime();
                 long deadline = acknowledged + TimeUnit.SECONDS.toNanos(10);
                 while (uniqueUsers(http, base) < counted + 1 && System.nanoTime() < deadline) {
@@ -137,7 +138,7 @@ public final class TuningSweep {
     }
 
     private static long uniqueUsers(HttpClient http, String base) throws Exception {
-        String body = send(http, "GET", base + "/analytics?timestamp=" + PROBE_HOUR_MS);
+        String body = send(http, "GET", base + "/analytics?timestamp=" + PROBE_HOUR_START_MS);
         return Long.parseLong(body.lines().findFirst().orElseThrow().substring("unique_users,".length()));
     }
 

@@ -10,8 +10,8 @@ import java.util.Properties;
 /**
  * The effective configuration, immutable, built once at startup from the {@link Setting} declarations: each setting is
  * read from the command line ({@code --batch-size=}), else a system property ({@code -Dtracerboy.batch-size=}), else
- * the environment ({@code BATCH_SIZE}), else its default. Every value is checked here and a bad one, an unknown name or
- * a conflict between settings stops startup with {@code NAME: expected …, found '…'}; nothing is clamped silently.
+ * the environment ({@code BATCH_SIZE}), else its default. Every value is checked here and a bad one or an unknown name
+ * stops startup with {@code NAME: expected …, found '…'}; nothing is clamped silently.
  */
 public final class TracerboyConfig {
     private final Map<Setting<?>, Object> values = new IdentityHashMap<>();
@@ -21,12 +21,6 @@ public final class TracerboyConfig {
             String value = raw.get(setting);
             boolean unset = value == null || (value.isBlank() && setting.blankMeansDefault());
             values.put(setting, unset ? setting.defaultFor(this) : setting.parse(value, sources.get(setting)));
-        }
-        int batchSizeEvents = get(Setting.BATCH_SIZE);
-        if (batchSizeEvents > get(Setting.RING_SIZE)) {
-            // A batch that the ring cannot hold would never fill: the size trigger could not fire.
-            throw new ConfigException(sources.getOrDefault(Setting.BATCH_SIZE, Setting.BATCH_SIZE.envName())
-                    + ": expected at most RING_SIZE (" + get(Setting.RING_SIZE) + "), found '" + batchSizeEvents + "'");
         }
     }
 

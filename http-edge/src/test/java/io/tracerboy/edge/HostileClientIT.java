@@ -92,7 +92,8 @@ class HostileClientIT {
             String huge = "X-Padding: " + "a".repeat(8_000) + "\r\n";
             socket.getOutputStream().write(("POST /analytics?user=big&event=click HTTP/1.1\r\nHost: x\r\n" + huge
                     + "\r\n").getBytes(StandardCharsets.US_ASCII));
-            assertThat(readAll(socket)).doesNotContain(" 204 ");
+            // Undertow's request parser refuses it before any handler runs: an empty 400, connection closed.
+            assertThat(readAll(socket)).startsWith("HTTP/1.1 400 ").contains("Connection: close");
         }
         assertThat(send(server, "POST", "/analytics?user=after-big&event=click").statusCode()).isEqualTo(204);
         assertThat(database.queryLong("SELECT count(*) FROM events WHERE user_id = 'big'")).isZero();

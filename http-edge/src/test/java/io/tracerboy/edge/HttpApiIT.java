@@ -28,7 +28,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class HttpApiIT {
-    private static final long PAST_HOUR = 1_700_000_000_000L / Hours.HOUR_MS * Hours.HOUR_MS;
+    private static final long PAST_HOUR_START_MS = Hours.startMs(1_700_000_000_000L);
 
     private static TestDatabase database;
     private static TracerboyServer server;
@@ -52,7 +52,7 @@ class HttpApiIT {
 
     @Test
     void postsAreCountedExactlyPerUtcHour() throws Exception {
-        long hour = PAST_HOUR - 10 * Hours.HOUR_MS;
+        long hour = PAST_HOUR_START_MS - 10 * Hours.HOUR_MS;
         long before = server.stats().rowsWritten();
         List<String> queries = List.of(
                 "timestamp=" + hour + "&user=alice&event=click",
@@ -101,7 +101,7 @@ class HttpApiIT {
 
     @Test
     void awkwardUserIdsAreStoredExactlyAsSent() throws Exception {
-        long hour = PAST_HOUR - 20 * Hours.HOUR_MS;
+        long hour = PAST_HOUR_START_MS - 20 * Hours.HOUR_MS;
         Map<String, String> sent = Map.of("a%09b", "a\tb", "a%0Ab", "a\nb", "a+b", "a b", "a%20c", "a c",
                 "%5CN", "\\N", "a%5Cb", "a\\b", "%C3%A9%F0%9F%98%80", "é😀", "%22%2C%27", "\",'");
         long before = server.stats().rowsWritten();
@@ -183,7 +183,7 @@ class HttpApiIT {
 
     @Test
     void headIsAnsweredAsGetWithoutABody() throws Exception {
-        for (String path : List.of("/healthz", "/readyz", "/analytics?timestamp=" + PAST_HOUR, "/metrics")) {
+        for (String path : List.of("/healthz", "/readyz", "/analytics?timestamp=" + PAST_HOUR_START_MS, "/metrics")) {
             HttpResponse<String> head = send(server, "HEAD", path);
             HttpResponse<String> get = send(server, "GET", path);
             assertThat(head.statusCode()).as("HEAD %s", path).isEqualTo(200);
@@ -245,7 +245,7 @@ class HttpApiIT {
 
     @Test
     void twoServersOnOneDatabaseCountOverlappingUsersOnce() throws Exception {
-        long hour = PAST_HOUR - 30 * Hours.HOUR_MS;
+        long hour = PAST_HOUR_START_MS - 30 * Hours.HOUR_MS;
         try (TracerboyServer second = startServer(database.url(), Map.of("FLUSH_INTERVAL_MS", "5"))) {
             assertThat(second.awaitReady(60_000)).isTrue();
             long firstBefore = server.stats().rowsWritten();
@@ -292,7 +292,7 @@ class HttpApiIT {
 
     @Test
     void stoppingWritesEveryAcceptedEvent() throws Exception {
-        long hour = PAST_HOUR - 40 * Hours.HOUR_MS;
+        long hour = PAST_HOUR_START_MS - 40 * Hours.HOUR_MS;
         try (TestDatabase own = TestDatabase.create()) {
             TracerboyServer lingering = startServer(own.url(), Map.of("FLUSH_INTERVAL_MS", "60000",
                     "BATCH_SIZE", "100000"));

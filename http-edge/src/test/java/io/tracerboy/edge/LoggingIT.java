@@ -48,7 +48,10 @@ class LoggingIT {
             assertThat(sendChunked(tracerboy.port(), small)).startsWith("HTTP/1.1 413 ");
             // Past the drain allowance too (Undertow's own limit would print a stack trace to stderr here).
             String huge = ("EA60\r\n" + "c".repeat(60_000) + "\r\n").repeat(40) + "0\r\n\r\n";
-            assertThat(sendChunked(tracerboy.port(), huge)).doesNotContain(" 204 ");
+            // Answered 413 as the drain allowance runs out while the client still sends, so the client may see the
+            // reset before the answer; either way nothing is stored.
+            assertThat(sendChunked(tracerboy.port(), huge)).satisfiesAnyOf(
+                    reply -> assertThat(reply).isEmpty(), reply -> assertThat(reply).startsWith("HTTP/1.1 413 "));
             tracerboy.signal(false);
             assertThat(tracerboy.awaitExit()).isZero();
             assertThat(tracerboy.output()).allMatch(line -> line.startsWith("{") && line.endsWith("}"), "a JSON object")

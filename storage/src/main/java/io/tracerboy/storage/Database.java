@@ -7,7 +7,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Arrays;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
@@ -131,17 +133,25 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    /** Runs pending migrations and answers the engine in use, with the reason it was chosen. */
+    /**
+     * Runs pending migrations and answers the engine in use, with the reason it was chosen. The engine of a fresh
+     * schema is chosen before anything is migrated, so insisting on one that cannot be had stops with nothing begun.
+     */
     public StorageEngine.Choice migrate(EnginePreference preference) throws SQLException {
-        V2__Hypertables hypertables = new V2__Hypertables(preference, this::openUnpooled);
-        Flyway.configure()
+        AtomicReference<StorageEngine.Choice> fresh = new AtomicReference<>();
+        Flyway flyway = Flyway.configure()
                 .dataSource(pool)
                 .locations("classpath:db/migration")
-                .javaMigrations(hypertables)
-                .load()
-                .migrate();
-        if (hypertables.choice() != null) {
-            return hypertables.choice();
+                .javaMigrations(new V2__Hypertables(fresh::get))
+                .load();
+        boolean engineUndecided = Arrays.stream(flyway.info().pending())
+                .anyMatch(migration -> V2__Hypertables.VERSION.equals(migration.getVersion().getVersion()));
+        if (engineUndecided) {
+            fresh.set(StorageEngine.choose(this::openUnpooled, preference));
+        }
+        flyway.migrate();
+        if (fresh.get() != null) {
+            return fresh.get();
         }
         try (Connection connection = pool.getConnection()) {
             return new StorageEngine.Choice(StorageEngine.inUse(connection), "chosen when the schema was created");

@@ -8,55 +8,55 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class CommittedUsersTest {
-    private static final long NOW_HOUR_MS = 1_764_363_600_000L; // 2025-11-28T21:00:00Z
-    private static final long YEAR_9999_HOUR_MS = Hours.startMs(253_402_300_799_999L);
+    private static final long CURRENT_HOUR_START_MS = 1_764_363_600_000L; // 2025-11-28T21:00:00Z
+    private static final long LAST_HOUR_START_MS = Hours.startMs(253_402_300_799_999L);
 
-    private long nowMs = NOW_HOUR_MS + 1_000;
+    private long nowMs = CURRENT_HOUR_START_MS + 1_000;
     private final CommittedUsers users = new CommittedUsers(1_000, () -> nowMs);
 
     @Test
     void eventsDatedFarAwayDoNotPushTheCurrentHourOut() {
-        users.addAll(Map.of(NOW_HOUR_MS, Set.of("alice")));
-        users.addAll(Map.of(YEAR_9999_HOUR_MS, Set.of("x"), YEAR_9999_HOUR_MS - Hours.HOUR_MS, Set.of("y"),
-                YEAR_9999_HOUR_MS - 2 * Hours.HOUR_MS, Set.of("z")));
+        users.addAll(Map.of(CURRENT_HOUR_START_MS, Set.of("alice")));
+        users.addAll(Map.of(LAST_HOUR_START_MS, Set.of("x"), LAST_HOUR_START_MS - Hours.HOUR_MS, Set.of("y"),
+                LAST_HOUR_START_MS - 2 * Hours.HOUR_MS, Set.of("z")));
 
-        assertThat(users.contains(NOW_HOUR_MS, "alice")).isTrue();
-        assertThat(users.contains(YEAR_9999_HOUR_MS, "x")).isFalse();
+        assertThat(users.contains(CURRENT_HOUR_START_MS, "alice")).isTrue();
+        assertThat(users.contains(LAST_HOUR_START_MS, "x")).isFalse();
         assertThat(users.pairs()).isEqualTo(1);
     }
 
     @Test
     void remembersThePreviousTwoHoursTheCurrentAndTheNext() {
         for (long hour = -3; hour <= 2; hour++) {
-            users.addAll(Map.of(NOW_HOUR_MS + hour * Hours.HOUR_MS, Set.of("u")));
+            users.addAll(Map.of(CURRENT_HOUR_START_MS + hour * Hours.HOUR_MS, Set.of("u")));
         }
-        assertThat(users.contains(NOW_HOUR_MS - 3 * Hours.HOUR_MS, "u")).isFalse();
-        assertThat(users.contains(NOW_HOUR_MS - 2 * Hours.HOUR_MS, "u")).isTrue();
-        assertThat(users.contains(NOW_HOUR_MS, "u")).isTrue();
-        assertThat(users.contains(NOW_HOUR_MS + Hours.HOUR_MS, "u")).isTrue();
-        assertThat(users.contains(NOW_HOUR_MS + 2 * Hours.HOUR_MS, "u")).isFalse();
+        assertThat(users.contains(CURRENT_HOUR_START_MS - 3 * Hours.HOUR_MS, "u")).isFalse();
+        assertThat(users.contains(CURRENT_HOUR_START_MS - 2 * Hours.HOUR_MS, "u")).isTrue();
+        assertThat(users.contains(CURRENT_HOUR_START_MS, "u")).isTrue();
+        assertThat(users.contains(CURRENT_HOUR_START_MS + Hours.HOUR_MS, "u")).isTrue();
+        assertThat(users.contains(CURRENT_HOUR_START_MS + 2 * Hours.HOUR_MS, "u")).isFalse();
         assertThat(users.pairs()).isEqualTo(4);
     }
 
     @Test
     void forgetsHoursThatFallOutOfTheWindowAsTheClockMoves() {
-        users.addAll(Map.of(NOW_HOUR_MS, Set.of("a", "b")));
+        users.addAll(Map.of(CURRENT_HOUR_START_MS, Set.of("a", "b")));
         nowMs += 3 * Hours.HOUR_MS;
-        users.addAll(Map.of(NOW_HOUR_MS + 3 * Hours.HOUR_MS, Set.of("c")));
+        users.addAll(Map.of(CURRENT_HOUR_START_MS + 3 * Hours.HOUR_MS, Set.of("c")));
 
-        assertThat(users.contains(NOW_HOUR_MS, "a")).isFalse();
+        assertThat(users.contains(CURRENT_HOUR_START_MS, "a")).isFalse();
         assertThat(users.pairs()).isEqualTo(1);
     }
 
     @Test
     void crossingTheBoundForgetsEverythingAndZeroTurnsItOff() {
         CommittedUsers small = new CommittedUsers(2, () -> nowMs);
-        small.addAll(Map.of(NOW_HOUR_MS, Set.of("a", "b", "c")));
+        small.addAll(Map.of(CURRENT_HOUR_START_MS, Set.of("a", "b", "c")));
         assertThat(small.pairs()).isZero();
-        assertThat(small.contains(NOW_HOUR_MS, "a")).isFalse();
+        assertThat(small.contains(CURRENT_HOUR_START_MS, "a")).isFalse();
 
         CommittedUsers off = new CommittedUsers(0, () -> nowMs);
-        off.addAll(Map.of(NOW_HOUR_MS, Set.of("a")));
-        assertThat(off.contains(NOW_HOUR_MS, "a")).isFalse();
+        off.addAll(Map.of(CURRENT_HOUR_START_MS, Set.of("a")));
+        assertThat(off.contains(CURRENT_HOUR_START_MS, "a")).isFalse();
     }
 }

@@ -91,8 +91,8 @@ class TimescaleNotPreloadedIT {
         try (TestDatabase test = TestDatabase.create(server.getJdbcUrl("postgres", "postgres"));
              Database database = new Database(test.url(), null, null, 2)) {
             assertThatThrownBy(() -> database.migrate(EnginePreference.TIMESCALEDB))
-                    .hasRootCauseInstanceOf(StorageEngine.UnavailableException.class)
-                    .hasRootCauseMessage("timescaledb is installed but not preloaded (it is not in "
+                    .isInstanceOf(StorageEngine.UnavailableException.class)
+                    .hasMessage("timescaledb is installed but not preloaded (it is not in "
                             + "shared_preload_libraries)");
             assertThat(database.reachable()).isTrue();
         }
