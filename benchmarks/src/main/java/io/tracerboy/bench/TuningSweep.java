@@ -34,8 +34,7 @@ import org.jfree.data.xy.XYSeriesCollection;
  * The tuning sweep behind docs/TUNING.md: for each load profile (steady, bursts) and each pair of batch size and flush
  * interval, runs tracerboy (in this JVM, on a fresh database of one embedded PostgreSQL) under a paced wrk load and
  * measures sustained events/s, POST latency p50/p99 (wrk), visibility lag p50/p99 (a probe that POSTs a marker and
- * polls
- * GET until it shows) and commits/s. Writes docs/tuning-results.md and docs/tuning-*.png.
+ * polls GET until it shows) and commits/s. Writes docs/tuning-results.md and docs/tuning-*.png.
  *
  * <p>{@code java -cp benchmarks/target/benchmarks.jar io.tracerboy.bench.TuningSweep [seconds per run]} from the
  * repository root; needs wrk.

@@ -3,8 +3,7 @@ package io.tracerboy.ingest;
 /**
  * Decides when the consumer flushes its batch, following the Kafka producer's {@code linger.ms} model rather than
  * flushing at the end of every Disruptor batch: a batch is written when it is full, when its oldest event has waited
- * the
- * flush interval, or when the pipeline is stopping and the ring is drained. Lingering makes COPYs large under load
+ * the flush interval, or when the pipeline is stopping and the ring is drained. Lingering makes COPYs large under load
  * (rows per second grow roughly tenfold from 1 000 to 10 000 rows per COPY here) while the interval caps how stale GETs
  * can be. Pure and thread-confined: time is passed in, so tests use a fake clock.
  */

@@ -243,8 +243,7 @@ public final class BatchingConsumer implements Runnable {
 
     /**
      * Gives the batch up (shutdown with the database failing). When an attempt sent its COMMIT and lost the reply, and
-     * no
-     * later attempt could check, the batch may be stored: its listeners hear "outcome unknown", never "not written".
+     * no later attempt could check, the batch may be stored: its listeners hear "outcome unknown", never "not written".
      */
     private void abandon(EventBatch part) {
         boolean inDoubt = part.commitInDoubt();

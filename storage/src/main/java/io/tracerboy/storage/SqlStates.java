@@ -17,8 +17,7 @@ final class SqlStates {
         /**
          * A retry of the same statement may cure it: connection exceptions (08), insufficient resources (53), operator
          * intervention such as a server shutting down (57), transaction rollbacks such as deadlocks (40), and I/O
-         * errors
-         * or pool timeouts that carry no SQLSTATE.
+         * errors or pool timeouts that carry no SQLSTATE.
          */
         TRANSIENT,
         /** Anything else: a wrong password, a missing database or table, missing privileges. */

@@ -20,8 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * listening socket (new connections are refused), {@link #dropAll()} resets every open connection (mid-statement,
  * mid-COPY, mid-COMMIT), {@link #restore()} listens again on the same port, and {@link #loseReplyTo(String)} lets one
  * statement reach the server, then drops its reply and every connection and refuses new ones (a COMMIT whose outcome
- * the
- * client cannot know).
+ * the client cannot know).
  */
 public final class TcpProxy implements AutoCloseable {
     private final String targetHost;

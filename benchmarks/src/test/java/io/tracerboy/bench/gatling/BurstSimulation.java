@@ -20,8 +20,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Open-model bursty traffic: a target arrival rate with steady phases and bursts of {@code burstFactor}× for
  * {@code burstSeconds}, a POST/GET mix, a current/past-hour mix (default 95/5 over the last {@code pastHours} hours)
- * and
- * a configurable user cardinality. Reconciles 204s per hour and kind with GET (and the database with {@code -Djdbc=…}).
+ * and a configurable user cardinality. Reconciles 204s per hour and kind with GET (and the database with
+ * {@code -Djdbc=…}).
  *
  * <p>{@code mvn -pl benchmarks gatling:test -Dgatling.simulationClass=io.tracerboy.bench.gatling.BurstSimulation
  * -DbaseUrl=http://127.0.0.1:9090 -Drate=2000 -DburstFactor=10 -DburstSeconds=3 -Dcycles=3}
