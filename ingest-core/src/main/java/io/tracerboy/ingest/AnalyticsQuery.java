@@ -23,7 +23,10 @@ public final class AnalyticsQuery {
      */
     static final long LATEST_PLAUSIBLE_SECONDS = 4_102_444_800L;
 
-    private static final String[] POST_NAMES = {"timestamp", "user", "event"};
+    /** Longest accepted event id, in UTF-8 bytes. */
+    public static final int MAX_EVENT_ID_BYTES = 64;
+
+    private static final String[] POST_NAMES = {"timestamp", "user", "event", "id"};
     private static final String[] GET_NAMES = {"timestamp"};
 
     private AnalyticsQuery() {
@@ -31,16 +34,28 @@ public final class AnalyticsQuery {
 
     /** Validates a POST query; a missing {@code timestamp} takes {@code nowMs}, the server's receive time. */
     public static TrackedEvent parseEvent(String rawQuery, long nowMs) {
-        String[] values = new String[3];
+        String[] values = new String[POST_NAMES.length];
         QueryString.decode(rawQuery, POST_NAMES, values);
-        long timestampMs = values[0] == null ? nowMs : parseTimestamp(values[0]);
-        String user = validUser(values[1]);
-        String event = values[2];
+        return event(values[0], values[1], values[2], values[3], nowMs);
+    }
+
+    /**
+     * Validates one event's fields as sent (null when absent), by the rules both the query form and the batch body
+     * follow; a missing {@code timestamp} takes {@code nowMs}, unless the event has an id.
+     */
+    static TrackedEvent event(String timestamp, String user, String event, String eventId, long nowMs) {
+        if (eventId != null && timestamp == null) {
+            throw new InvalidRequestException("timestamp: expected a value with id, so that a resent event lands in "
+                    + "the same hour, found nothing");
+        }
+        long timestampMs = timestamp == null ? nowMs : parseTimestamp(timestamp);
+        String validUser = validText("user", "a user id", user, MAX_USER_BYTES);
         EventKind kind = event == null ? null : EventKind.fromWireName(event);
         if (kind == null) {
             throw new InvalidRequestException("event: expected click or impression, found " + found(event));
         }
-        return new TrackedEvent(timestampMs, user, kind);
+        String validId = eventId == null ? null : validText("id", "an event id", eventId, MAX_EVENT_ID_BYTES);
+        return new TrackedEvent(timestampMs, validUser, kind, validId);
     }
 
     /** Validates a GET query and answers the start of the UTC hour it asks for (the current hour when absent). */
@@ -98,33 +113,47 @@ public final class AnalyticsQuery {
     }
 
     static String validUser(String user) {
-        if (user == null || user.isEmpty()) {
-            throw new InvalidRequestException("user: expected a user id of 1 to " + MAX_USER_BYTES + " bytes, found "
-                    + found(user));
+        return validText("user", "a user id", user, MAX_USER_BYTES);
+    }
+
+    /**
+     * Checks an identifier the client chose: 1 to {@code maxBytes} bytes of UTF-8, no NUL (PostgreSQL text cannot hold
+     * it), no lone surrogate (a JSON escape can carry one; it has no UTF-8 form). Answers it unchanged.
+     */
+    private static String validText(String name, String what, String value, int maxBytes) {
+        if (value == null || value.isEmpty()) {
+            throw new InvalidRequestException(name + ": expected " + what + " of 1 to " + maxBytes + " bytes, found "
+                    + found(value));
         }
         int bytes = 0;
-        int length = user.length();
+        int length = value.length();
         for (int i = 0; i < length; i++) {
-            char c = user.charAt(i);
+            char c = value.charAt(i);
             if (c == '\0') {
-                throw new InvalidRequestException("user: expected no NUL character (%00), found " + found(user));
+                throw new InvalidRequestException(name + ": expected no NUL character (%00), found " + found(value));
             }
             if (c < 0x80) {
                 bytes += 1;
             } else if (c < 0x800) {
                 bytes += 2;
-            } else if (Character.isHighSurrogate(c)) {
+            } else if (Character.isSurrogate(c)) {
+                boolean paired = Character.isHighSurrogate(c) && i + 1 < length
+                        && Character.isLowSurrogate(value.charAt(i + 1));
+                if (!paired) {
+                    throw new InvalidRequestException(name + ": expected Unicode text, found a lone surrogate (\\u"
+                            + String.format("%04x", (int) c) + ") in " + found(value));
+                }
                 bytes += 4;
                 i++;
             } else {
                 bytes += 3;
             }
         }
-        if (bytes > MAX_USER_BYTES) {
-            throw new InvalidRequestException("user: expected a user id of 1 to " + MAX_USER_BYTES + " bytes, found "
-                    + bytes + " bytes: " + found(user));
+        if (bytes > maxBytes) {
+            throw new InvalidRequestException(name + ": expected " + what + " of 1 to " + maxBytes + " bytes, found "
+                    + bytes + " bytes: " + found(value));
         }
-        return user;
+        return value;
     }
 
     private static String found(String value) {

@@ -55,7 +55,7 @@ public final class BatchingConsumer implements Runnable {
         this.batch = new EventBatch(policy.batchSizeEvents());
         this.poller = ring.poller();
         this.copyIntoBatch = (slot, sequence, endOfBatch) -> {
-            batch.add(slot.timestampMs, slot.userId, slot.kind, slot.listener, slot.publishedNanos);
+            batch.add(slot.timestampMs, slot.userId, slot.kind, slot.eventId, slot.listener, slot.publishedNanos);
             slot.clear();
             return batch.size() < batch.capacity();
         };
@@ -236,7 +236,7 @@ public final class BatchingConsumer implements Runnable {
         for (int i = 0; i < part.size(); i++) {
             CommitListener listener = part.listener(i);
             if (listener != null) {
-                listener.onCommitted();
+                listener.onCommitted(!part.isDuplicate(i));
             }
         }
     }

@@ -5,8 +5,11 @@ package io.tracerboy.ingest;
  * Called on the consumer thread, so implementations must only hand off (e.g. resume a suspended exchange).
  */
 public interface CommitListener {
-    /** The transaction holding the event has committed. */
-    void onCommitted();
+    /**
+     * The transaction holding the event has committed. {@code counted} is false when the event carried an id already
+     * seen for its hour: acknowledged again, counted once.
+     */
+    void onCommitted(boolean counted);
 
     /** The event was not written and will not be by this process (shutdown with the database unreachable). */
     void onAbandoned();

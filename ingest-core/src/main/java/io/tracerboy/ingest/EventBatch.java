@@ -12,6 +12,8 @@ public final class EventBatch {
     private final String[] userIds;
     private final EventKind[] kinds;
     private final CommitListener[] listeners;
+    private final String[] eventIds;
+    private final boolean[] duplicates;
     private int size;
     // Volatile: the writer owns it, metrics read it from other threads (the age of the oldest unwritten event).
     private volatile long oldestPublishedNanos = Long.MAX_VALUE;
@@ -23,20 +25,30 @@ public final class EventBatch {
         userIds = new String[capacityEvents];
         kinds = new EventKind[capacityEvents];
         listeners = new CommitListener[capacityEvents];
+        eventIds = new String[capacityEvents];
+        duplicates = new boolean[capacityEvents];
     }
 
-    /** Appends one event; the caller keeps {@code size() < capacity()}. */
+    /** Appends one event without an id; the caller keeps {@code size() < capacity()}. */
     public void add(long timestampMs, String userId, EventKind kind) {
-        add(timestampMs, userId, kind, null, 0);
+        add(timestampMs, userId, kind, null, null, 0);
     }
 
-    void add(long timestampMs, String userId, EventKind kind, CommitListener listener, long publishedNanos) {
+    /** Appends one event with its id (or null); the caller keeps {@code size() < capacity()}. */
+    public void add(long timestampMs, String userId, EventKind kind, String eventId) {
+        add(timestampMs, userId, kind, eventId, null, 0);
+    }
+
+    void add(long timestampMs, String userId, EventKind kind, String eventId, CommitListener listener,
+             long publishedNanos) {
         if (size == 0 || publishedNanos - oldestPublishedNanos < 0) {
             oldestPublishedNanos = publishedNanos;
         }
         timestampsMs[size] = timestampMs;
         userIds[size] = userId;
         kinds[size] = kind;
+        eventIds[size] = eventId;
+        duplicates[size] = false;
         listeners[size] = listener;
         size++;
     }
@@ -63,6 +75,23 @@ public final class EventBatch {
 
     public EventKind kind(int index) {
         return kinds[index];
+    }
+
+    /** The id the sender gave the event, or null. */
+    public String eventId(int index) {
+        return eventIds[index];
+    }
+
+    /**
+     * Marks the event as a resend of an id already counted for its hour: a sink sets it (inside the transaction that
+     * decides) and leaves the event out of the events and aggregates; it is acknowledged all the same.
+     */
+    public void markDuplicate(int index, boolean duplicate) {
+        duplicates[index] = duplicate;
+    }
+
+    public boolean isDuplicate(int index) {
+        return duplicates[index];
     }
 
     CommitListener listener(int index) {
@@ -102,7 +131,7 @@ public final class EventBatch {
     EventBatch slice(int from, int to) {
         EventBatch part = new EventBatch(to - from);
         for (int i = from; i < to; i++) {
-            part.add(timestampsMs[i], userIds[i], kinds[i], listeners[i], oldestPublishedNanos);
+            part.add(timestampsMs[i], userIds[i], kinds[i], eventIds[i], listeners[i], oldestPublishedNanos);
         }
         return part;
     }
@@ -111,6 +140,7 @@ public final class EventBatch {
         Arrays.fill(userIds, 0, size, null);
         Arrays.fill(kinds, 0, size, null);
         Arrays.fill(listeners, 0, size, null);
+        Arrays.fill(eventIds, 0, size, null);
         size = 0;
         oldestPublishedNanos = Long.MAX_VALUE;
         id = null;

@@ -1,7 +1,9 @@
 package io.tracerboy.ingest;
 
 import com.lmax.disruptor.EventPoller;
+import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
+import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -35,31 +37,67 @@ public final class EventRing {
 
     /** Publishes one event; {@code false} when the ring is full. Safe from any number of threads; never blocks. */
     public boolean tryPublish(long timestampMs, String userId, EventKind kind) {
-        return tryPublish(timestampMs, userId, kind, null);
+        return tryPublish(new TrackedEvent(timestampMs, userId, kind), null);
+    }
+
+    /** As {@link #tryPublish(TrackedEvent, CommitListener)}, for an event without an id. */
+    public boolean tryPublish(long timestampMs, String userId, EventKind kind, CommitListener listener) {
+        return tryPublish(new TrackedEvent(timestampMs, userId, kind), listener);
     }
 
     /**
-     * Publishes one event whose {@code listener} is told after its batch commits; {@code false} when the ring is full.
+     * Publishes one event whose {@code listener} (or null) is told after its batch commits; {@code false} when the
+     * ring is full.
      */
-    public boolean tryPublish(long timestampMs, String userId, EventKind kind, CommitListener listener) {
-        boolean published = ringBuffer.tryPublishEvent((slot, sequence) -> {
-            slot.timestampMs = timestampMs;
-            slot.userId = userId;
-            slot.kind = kind;
-            slot.listener = listener;
-            slot.publishedNanos = nanoClock.getAsLong();
-        });
+    public boolean tryPublish(TrackedEvent event, CommitListener listener) {
+        boolean published = ringBuffer.tryPublishEvent((slot, sequence) -> fill(slot, event, listener));
+        onPublished(published, 1);
+        return published;
+    }
+
+    /**
+     * Publishes all the events or none: one claim of {@code events.size()} slots (the Disruptor's {@code tryNext(n)}),
+     * so a request is never half accepted. {@code false}, with nothing published, when the ring lacks the room.
+     * {@code events.size()} must be 1..capacity.
+     */
+    public boolean tryPublishAll(List<TrackedEvent> events, CommitListener listener) {
+        int n = events.size();
+        long last;
+        try {
+            last = ringBuffer.tryNext(n);
+        } catch (InsufficientCapacityException full) {
+            onPublished(false, n);
+            return false;
+        }
+        long first = last - n + 1;
+        for (int i = 0; i < n; i++) {
+            fill(ringBuffer.get(first + i), events.get(i), listener);
+        }
+        ringBuffer.publish(first, last);
+        onPublished(true, n);
+        return true;
+    }
+
+    private void fill(EventSlot slot, TrackedEvent event, CommitListener listener) {
+        slot.timestampMs = event.timestampMs();
+        slot.userId = event.userId();
+        slot.kind = event.kind();
+        slot.eventId = event.eventId();
+        slot.listener = listener;
+        slot.publishedNanos = nanoClock.getAsLong();
+    }
+
+    private void onPublished(boolean published, int events) {
         if (published) {
-            stats.accepted.increment();
+            stats.accepted.add(events);
             wakeConsumer();
         } else {
-            stats.reject(PipelineStats.Rejection.RING_FULL);
+            stats.reject(PipelineStats.Rejection.RING_FULL, events);
             if (!full) {
                 full = true; // a benign race between IO threads can log this twice; never once per event
                 log.warn("ring full ({} events waiting): answering 503 until the writer catches up", capacitySlots());
             }
         }
-        return published;
     }
 
     /** Total slots. */

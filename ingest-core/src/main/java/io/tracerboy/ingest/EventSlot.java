@@ -8,12 +8,14 @@ final class EventSlot {
     long timestampMs;
     String userId;
     EventKind kind;
+    String eventId;
     long publishedNanos;
     CommitListener listener;
 
     void clear() {
         userId = null;
         kind = null;
+        eventId = null;
         listener = null;
     }
 }

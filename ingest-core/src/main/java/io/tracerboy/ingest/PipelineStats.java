@@ -42,6 +42,11 @@ public final class PipelineStats {
         rejected[reason.ordinal()].increment();
     }
 
+    /** Counts {@code events} refused together (a batch request). */
+    public void reject(Rejection reason, int events) {
+        rejected[reason.ordinal()].add(events);
+    }
+
     public long rejected(Rejection reason) {
         return rejected[reason.ordinal()].sum();
     }

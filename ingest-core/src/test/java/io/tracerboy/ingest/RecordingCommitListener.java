@@ -5,12 +5,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** Counts what each event's listener was told. */
 final class RecordingCommitListener implements CommitListener {
     final AtomicInteger committed = new AtomicInteger();
+    final AtomicInteger duplicates = new AtomicInteger();
     final AtomicInteger abandoned = new AtomicInteger();
     final AtomicInteger outcomeUnknown = new AtomicInteger();
 
     @Override
-    public void onCommitted() {
+    public void onCommitted(boolean counted) {
         committed.incrementAndGet();
+        if (!counted) {
+            duplicates.incrementAndGet();
+        }
     }
 
     @Override

@@ -1,0 +1,259 @@
+package io.tracerboy.ingest;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Parses the body of {@code POST /analytics/batch}: NDJSON (one event object per line; blank lines and CRLF allowed)
+ * or a JSON array of event objects, with Jackson's streaming parser. Each event is checked by the same rules, with the
+ * same messages, as the query form ({@link AnalyticsQuery}); unknown fields are ignored, a known field given twice is
+ * refused. All events are parsed, so the answer lists every bad line (the first {@value #MAX_ERRORS_LISTED}). Limits
+ * stop reading at once with a {@link LimitException}. Thread-safe; one instance serves all requests.
+ */
+public final class BatchParser {
+    /** The body formats accepted. */
+    public enum Format {
+        NDJSON, JSON_ARRAY
+    }
+
+    /** One refused event: its line in the body (1-based) and why. */
+    public record LineError(int line, String error) {
+    }
+
+    /** What a body held: the valid events and, if any line was bad, the errors (the request is then refused whole). */
+    public record Result(List<TrackedEvent> events, List<LineError> errors, int errorCount) {
+        public boolean valid() {
+            return errorCount == 0;
+        }
+    }
+
+    /** A limit of the request was crossed; the message names it. Answered {@code 413}. */
+    public static final class LimitException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        LimitException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** How many line errors an answer lists; the total is given too. */
+    public static final int MAX_ERRORS_LISTED = 100;
+
+    private static final String[] FIELDS = {"timestamp", "user", "event", "id"};
+
+    private final JsonFactory json = JsonFactory.builder().build();
+    private final int maxEvents;
+    private final int maxLineBytes;
+
+    /** {@code maxEvents} per request and {@code maxLineBytes} per NDJSON line (or per array element's text). */
+    public BatchParser(int maxEvents, int maxLineBytes) {
+        this.maxEvents = maxEvents;
+        this.maxLineBytes = maxLineBytes;
+    }
+
+    /** Parses {@code body[0, length)}; events without a timestamp take {@code nowMs}. */
+    public Result parse(byte[] body, int length, Format format, long nowMs) {
+        Collector collector = new Collector(nowMs);
+        int start = startsWithBom(body, length) ? 3 : 0;
+        if (format == Format.NDJSON) {
+            parseLines(body, start, length, collector);
+        } else {
+            parseArray(body, start, length, collector);
+        }
+        if (collector.events.isEmpty() && collector.errorCount == 0) {
+            throw new InvalidRequestException("body: expected at least one event, found none");
+        }
+        return new Result(collector.events, collector.errors, collector.errorCount);
+    }
+
+    private void parseLines(byte[] body, int start, int length, Collector collector) {
+        int line = 0;
+        for (int from = start; from < length; ) {
+            int newline = indexOf(body, (byte) '\n', from, length);
+            int to = newline < 0 ? length : newline;
+            line++;
+            int end = to > from && body[to - 1] == '\r' ? to - 1 : to;
+            if (end - from > maxLineBytes) {
+                throw new LimitException("line " + line + ": expected at most " + maxLineBytes
+                        + " bytes (MAX_LINE_BYTES), found " + (end - from) + " bytes");
+            }
+            if (!isBlank(body, from, end)) {
+                try (JsonParser parser = json.createParser(body, from, end - from)) {
+                    if (parser.nextToken() != JsonToken.START_OBJECT) {
+                        collector.error(line, "line: expected a JSON object, found " + describe(parser.currentToken()));
+                    } else {
+                        collector.add(line, parser);
+                        if (parser.nextToken() != null) {
+                            collector.replaceLast(line, "line: expected one JSON object, found more after it");
+                        }
+                    }
+                } catch (JsonProcessingException bad) {
+                    collector.error(line, "line: expected JSON, found invalid JSON (" + bad.getOriginalMessage()
+                            + ")");
+                } catch (IOException impossible) {
+                    throw new IllegalStateException(impossible); // reading from a byte array
+                }
+            }
+            from = to + 1;
+        }
+    }
+
+    private void parseArray(byte[] body, int start, int length, Collector collector) {
+        try (JsonParser parser = json.createParser(body, start, length - start)) {
+            if (parser.nextToken() != JsonToken.START_ARRAY) {
+                throw new InvalidRequestException("body: expected a JSON array of events, found "
+                        + describe(parser.currentToken()));
+            }
+            for (JsonToken token = parser.nextToken(); token != JsonToken.END_ARRAY; token = parser.nextToken()) {
+                int line = parser.currentTokenLocation().getLineNr();
+                long fromByte = parser.currentTokenLocation().getByteOffset();
+                if (token != JsonToken.START_OBJECT) {
+                    collector.error(line, "event: expected a JSON object, found " + describe(token));
+                    parser.skipChildren();
+                    continue;
+                }
+                collector.add(line, parser);
+                long bytes = parser.currentLocation().getByteOffset() - fromByte;
+                if (bytes > maxLineBytes) {
+                    throw new LimitException("line " + line + ": expected at most " + maxLineBytes
+                            + " bytes per event (MAX_LINE_BYTES), found " + bytes + " bytes");
+                }
+            }
+            if (parser.nextToken() != null) {
+                throw new InvalidRequestException("body: expected one JSON array, found more after it");
+            }
+        } catch (JsonProcessingException bad) {
+            throw new InvalidRequestException("body: expected a JSON array of events, found invalid JSON ("
+                    + bad.getOriginalMessage() + " at line " + bad.getLocation().getLineNr() + ")");
+        } catch (IOException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+    }
+
+    /** Gathers events and errors, enforcing the events-per-request limit as it goes. */
+    private final class Collector {
+        private final long nowMs;
+        final List<TrackedEvent> events = new ArrayList<>();
+        final List<LineError> errors = new ArrayList<>();
+        int errorCount;
+
+        Collector(long nowMs) {
+            this.nowMs = nowMs;
+        }
+
+        /** Reads one event object, the parser on its START_OBJECT; leaves it on the matching END_OBJECT. */
+        void add(int line, JsonParser parser) throws IOException {
+            if (events.size() + errorCount >= maxEvents) {
+                throw new LimitException("events: expected at most " + maxEvents
+                        + " per request (MAX_BATCH_EVENTS), found more");
+            }
+            String[] values = new String[FIELDS.length];
+            String problem = null;
+            for (JsonToken token = parser.nextToken(); token != JsonToken.END_OBJECT; token = parser.nextToken()) {
+                String name = parser.currentName();
+                JsonToken value = parser.nextToken();
+                int field = fieldIndex(name);
+                if (field < 0) {
+                    parser.skipChildren(); // unknown fields are ignored
+                    continue;
+                }
+                if (problem != null) {
+                    parser.skipChildren();
+                    continue;
+                }
+                if (values[field] != null) {
+                    problem = name + ": expected one value, found the field repeated";
+                } else if (value == JsonToken.VALUE_STRING || value == JsonToken.VALUE_NUMBER_INT
+                        || value == JsonToken.VALUE_NUMBER_FLOAT && field == 0) {
+                    // Numbers keep the text they were sent as: "timestamp": 1.5 gets the query form's message.
+                    values[field] = parser.getText();
+                } else if (value != JsonToken.VALUE_NULL) {
+                    problem = name + ": expected a string" + (field == 0 ? " or a number" : "") + ", found "
+                            + describe(value);
+                    parser.skipChildren();
+                }
+            }
+            if (problem != null) {
+                error(line, problem);
+                return;
+            }
+            try {
+                events.add(AnalyticsQuery.event(values[0], values[1], values[2], values[3], nowMs));
+            } catch (InvalidRequestException invalid) {
+                error(line, invalid.getMessage());
+            }
+        }
+
+        void error(int line, String message) {
+            if (events.size() + errorCount >= maxEvents) {
+                throw new LimitException("events: expected at most " + maxEvents
+                        + " per request (MAX_BATCH_EVENTS), found more");
+            }
+            errorCount++;
+            if (errors.size() < MAX_ERRORS_LISTED) {
+                errors.add(new LineError(line, message));
+            }
+        }
+
+        /** The object just added was followed by more on its line: count the line as an error instead. */
+        void replaceLast(int line, String message) {
+            if (!errors.isEmpty() && errors.get(errors.size() - 1).line() == line) {
+                return; // already refused for its content
+            }
+            events.remove(events.size() - 1);
+            error(line, message);
+        }
+    }
+
+    private static int fieldIndex(String name) {
+        for (int i = 0; i < FIELDS.length; i++) {
+            if (FIELDS[i].equals(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static String describe(JsonToken token) {
+        if (token == null) {
+            return "nothing";
+        }
+        return switch (token) {
+            case START_OBJECT -> "an object";
+            case START_ARRAY -> "an array";
+            case VALUE_STRING -> "a string";
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            case VALUE_NULL -> "null";
+            default -> token.name().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+
+    private static boolean startsWithBom(byte[] body, int length) {
+        return length >= 3 && body[0] == (byte) 0xEF && body[1] == (byte) 0xBB && body[2] == (byte) 0xBF;
+    }
+
+    private static int indexOf(byte[] body, byte b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (body[i] == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean isBlank(byte[] body, int from, int to) {
+        for (int i = from; i < to; i++) {
+            byte b = body[i];
+            if (b != ' ' && b != '\t' && b != '\r') {
+                return false;
+            }
+        }
+        return true;
+    }
+}
