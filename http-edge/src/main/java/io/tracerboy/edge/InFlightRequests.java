@@ -47,7 +47,7 @@ final class InFlightRequests implements HttpHandler {
     }
 
     private static boolean isIngest(HttpServerExchange exchange) {
-        return exchange.getRequestMethod().equals(Methods.POST) && "/analytics".equals(exchange.getRequestPath());
+        return exchange.getRequestMethod().equals(Methods.POST) && exchange.getRequestPath().startsWith("/analytics");
     }
 
     private void finished() {

@@ -130,7 +130,7 @@ final class IngestHandler implements HttpHandler {
         }
         boolean published;
         try {
-            published = ring.tryPublish(event.timestampMs(), event.userId(), event.kind(), listener);
+            published = ring.tryPublish(event, listener);
         } finally {
             state.exitPublish();
         }
@@ -150,7 +150,7 @@ final class IngestHandler implements HttpHandler {
         }
 
         @Override
-        public void onCommitted() {
+        public void onCommitted(boolean counted) {
             exchange.getIoThread().execute(() -> Replies.noContent(exchange));
         }
 

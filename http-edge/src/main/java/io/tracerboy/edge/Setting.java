@@ -76,6 +76,16 @@ public final class Setting<T> {
             "bytes", "largest request line plus headers");
     public static final Setting<Long> MAX_BODY_BYTES = longInteger("MAX_BODY_BYTES", 65_536, 0, 1_048_576, "bytes",
             "largest request body (POST /analytics needs none)");
+    public static final Setting<Integer> MAX_BATCH_BYTES = integer("MAX_BATCH_BYTES", 4_194_304, 1_024, 268_435_456,
+            "bytes", "largest POST /analytics/batch body, counted after gzip decompression");
+    public static final Setting<Integer> MAX_BATCH_EVENTS = new Setting<>("MAX_BATCH_EVENTS",
+            "10000 events, or RING_SIZE if smaller", "an integer 1..1000000", raw -> toInt(range(1, 1_000_000)
+            .parse(raw)), c -> Math.min(10_000, c.get(Setting.RING_SIZE)),
+            "most events in one POST /analytics/batch; at most RING_SIZE, since a batch enters the ring whole");
+    public static final Setting<Integer> MAX_LINE_BYTES = integer("MAX_LINE_BYTES", 16_384, 64, 1_048_576, "bytes",
+            "longest line (one event) of a POST /analytics/batch body");
+    public static final Setting<Integer> EVENT_ID_RETENTION_HOURS = integer("EVENT_ID_RETENTION_HOURS", 24, 1, 8_760,
+            "hours", "how long event ids are remembered, by the hour of the event; a resend after that counts again");
     public static final Setting<Integer> REQUEST_TIMEOUT_MS = integer("REQUEST_TIMEOUT_MS", 10_000, 100, 600_000, "ms",
             "time a client has to send a whole request once it started");
     public static final Setting<Integer> IDLE_TIMEOUT_MS = integer("IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000, "ms",

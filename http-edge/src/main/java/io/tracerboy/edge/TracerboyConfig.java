@@ -10,8 +10,8 @@ import java.util.Properties;
 /**
  * The effective configuration, immutable, built once at startup from the {@link Setting} declarations: each setting is
  * read from the command line ({@code --batch-size=}), else a system property ({@code -Dtracerboy.batch-size=}), else
- * the environment ({@code BATCH_SIZE}), else its default. Every value is checked here and a bad one or an unknown name
- * stops startup with {@code NAME: expected …, found '…'}; nothing is clamped silently.
+ * the environment ({@code BATCH_SIZE}), else its default. Every value is checked here and a bad one, an unknown name or
+ * a conflict between settings stops startup with {@code NAME: expected …, found '…'}; nothing is clamped silently.
  */
 public final class TracerboyConfig {
     private final Map<Setting<?>, Object> values = new IdentityHashMap<>();
@@ -21,6 +21,12 @@ public final class TracerboyConfig {
             String value = raw.get(setting);
             boolean unset = value == null || (value.isBlank() && setting.blankMeansDefault());
             values.put(setting, unset ? setting.defaultFor(this) : setting.parse(value, sources.get(setting)));
+        }
+        int maxBatchEvents = get(Setting.MAX_BATCH_EVENTS);
+        if (maxBatchEvents > get(Setting.RING_SIZE)) {
+            // A batch enters the ring whole (one claim of its slots): a larger one could never be accepted.
+            throw new ConfigException(sources.get(Setting.MAX_BATCH_EVENTS) + ": expected at most RING_SIZE ("
+                    + get(Setting.RING_SIZE) + "), found '" + maxBatchEvents + "'");
         }
     }
 

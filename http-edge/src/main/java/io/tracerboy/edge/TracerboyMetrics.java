@@ -50,6 +50,9 @@ final class TracerboyMetrics implements FlushListener {
                 }).register(registry);
         CounterWithCallback.builder().name("tracerboy_rows_written").help("Events committed to the events table")
                 .callback(cb -> cb.call(stats.rowsWritten())).register(registry);
+        CounterWithCallback.builder().name("tracerboy_events_resent")
+                .help("Events acknowledged again but not counted again: their id was already counted for their hour")
+                .callback(cb -> cb.call(stats.resends())).register(registry);
         CounterWithCallback.builder().name("tracerboy_write_failures")
                 .help("Failed batch write attempts (each is retried with backoff)")
                 .callback(cb -> cb.call(stats.writeFailures())).register(registry);

@@ -1,5 +1,6 @@
 package io.tracerboy.edge;
 
+import io.tracerboy.ingest.BatchParser;
 import io.tracerboy.ingest.BatchPolicy;
 import io.tracerboy.ingest.BatchingConsumer;
 import io.tracerboy.ingest.EventRing;
@@ -72,7 +73,8 @@ public final class TracerboyServer implements AutoCloseable {
         ring = new EventRing(config.get(Setting.RING_SIZE), System::nanoTime, stats);
         BatchPolicy policy = new BatchPolicy(config.get(Setting.BATCH_SIZE),
                 TimeUnit.MILLISECONDS.toNanos(config.get(Setting.FLUSH_INTERVAL_MS)));
-        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), config.get(Setting.USER_CACHE_PAIRS));
+        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), config.get(Setting.USER_CACHE_PAIRS),
+                config.get(Setting.EVENT_ID_RETENTION_HOURS), System::currentTimeMillis);
         consumer = new BatchingConsumer(ring, policy, sink, BACKOFF, System::nanoTime, Thread::sleep, stats);
         migrator = new SchemaMigrator(database, config.get(Setting.STORAGE_ENGINE), BACKOFF, System::nanoTime,
                 new SchemaMigrator.Listener() {
@@ -100,6 +102,10 @@ public final class TracerboyServer implements AutoCloseable {
         IngestHandler ingest = new IngestHandler(ring, stats, System::currentTimeMillis, state,
                 config.get(Setting.ACK_MODE), config.get(Setting.MAX_BODY_BYTES),
                 config.get(Setting.REQUEST_TIMEOUT_MS));
+        BatchIngestHandler batchIngest = new BatchIngestHandler(ring, stats, new BatchParser(
+                config.get(Setting.MAX_BATCH_EVENTS), config.get(Setting.MAX_LINE_BYTES)), System::currentTimeMillis,
+                state, config.get(Setting.ACK_MODE), config.get(Setting.MAX_BATCH_BYTES),
+                config.get(Setting.REQUEST_TIMEOUT_MS));
         HttpHandler readiness = new ReadinessHandler(state, stats, database::lastKnownReachable);
         HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource()), System::currentTimeMillis,
                 metrics, new HourlyCountsCache(stats::commitGeneration, System::nanoTime,
@@ -109,6 +115,7 @@ public final class TracerboyServer implements AutoCloseable {
         RoutingHandler routes = Handlers.routing()
                 // Sends 100 Continue when the handler reads the body, and drops the connection if it answers without.
                 .post("/analytics", new HttpContinueReadHandler(ingest))
+                .post("/analytics/batch", new HttpContinueReadHandler(batchIngest))
                 .get("/analytics", query)
                 .add(Methods.HEAD, "/analytics", query)
                 .get("/healthz", alive)
@@ -288,7 +295,11 @@ public final class TracerboyServer implements AutoCloseable {
 
     private static void methodNotAllowed(HttpServerExchange exchange) {
         String path = exchange.getRequestPath();
-        exchange.getResponseHeaders().put(Headers.ALLOW, "/analytics".equals(path) ? "GET, HEAD, POST" : "GET, HEAD");
+        exchange.getResponseHeaders().put(Headers.ALLOW, switch (path) {
+            case "/analytics" -> "GET, HEAD, POST";
+            case "/analytics/batch" -> "POST";
+            default -> "GET, HEAD";
+        });
         Replies.line(exchange, 405, "method not allowed: " + exchange.getRequestMethod() + " " + path);
     }
 

@@ -153,7 +153,12 @@ public final class BatchingConsumer implements Runnable {
             }
             // Batches first: a reader that sees the rows counted also sees the commit generation move (GET cache).
             stats.batchesWritten.incrementAndGet();
-            stats.rowsWritten.addAndGet(part.size());
+            int resends = 0;
+            for (int i = 0; i < part.size(); i++) {
+                resends += part.isDuplicate(i) ? 1 : 0;
+            }
+            stats.rowsWritten.addAndGet(part.size() - resends);
+            stats.resends.addAndGet(resends);
             settle(part);
             return true;
         } catch (Exception refused) {

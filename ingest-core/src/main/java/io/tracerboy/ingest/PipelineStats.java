@@ -16,6 +16,7 @@ public final class PipelineStats {
     final LongAdder accepted = new LongAdder();
     private final LongAdder[] rejected = new LongAdder[Rejection.values().length];
     final AtomicLong rowsWritten = new AtomicLong();
+    final AtomicLong resends = new AtomicLong();
     final AtomicLong batchesWritten = new AtomicLong();
     final AtomicLong writeFailures = new AtomicLong();
     final AtomicLong deadLettered = new AtomicLong();
@@ -53,6 +54,11 @@ public final class PipelineStats {
 
     public long rowsWritten() {
         return rowsWritten.get();
+    }
+
+    /** Events acknowledged but not stored again: their id was already counted for their hour. */
+    public long resends() {
+        return resends.get();
     }
 
     public long batchesWritten() {

@@ -22,13 +22,19 @@ public final class BinaryCopyEncoder {
     private byte[] buffer = new byte[1 << 16];
     private int length;
 
-    /** Encodes events {@code [0, batch.size())}; read the result with {@link #buffer()} and {@link #length()}. */
+    /**
+     * Encodes events {@code [0, batch.size())} but those marked duplicate; read the result with {@link #buffer()} and
+     * {@link #length()}.
+     */
     public void encode(EventBatch batch) {
         length = 0;
         ensure(HEADER.length + 2);
         System.arraycopy(HEADER, 0, buffer, 0, HEADER.length);
         length = HEADER.length;
         for (int i = 0; i < batch.size(); i++) {
+            if (batch.isDuplicate(i)) {
+                continue; // a resend of an event id already counted
+            }
             String user = batch.userId(i);
             ensure(2 + 12 + 4 + user.length() * 3 + 6 + 2);
             putShort(3);

@@ -44,8 +44,14 @@ public final class CopyBatchSink implements BatchSink {
             + " ON CONFLICT (hour) DO UPDATE SET unique_users = hourly_stats.unique_users + excluded.unique_users,"
             + " clicks = hourly_stats.clicks + excluded.clicks,"
             + " impressions = hourly_stats.impressions + excluded.impressions";
+    private static final String RESENDS_SQL = "INSERT INTO event_ids (hour, event_id)"
+            + " SELECT to_timestamp(h), e FROM unnest(?::bigint[], ?::text[]) AS t (h, e)"
+            + " ON CONFLICT DO NOTHING RETURNING extract(epoch FROM hour)::bigint, event_id";
     private static final String PRUNE_SQL =
             "DELETE FROM written_batches WHERE committed_at < now() - interval '1 day'";
+    private static final String PRUNE_EVENT_IDS_SQL = "SELECT prune_event_ids(make_interval(hours => ?))";
+    /** How long event ids are remembered when not told otherwise ({@code EVENT_ID_RETENTION_HOURS}). */
+    public static final int DEFAULT_EVENT_ID_RETENTION_HOURS = 24;
     private static final String DEAD_LETTER_SQL =
             "INSERT INTO dead_letters (ts_ms, user_id, kind, reason) VALUES (?, ?, ?, ?)";
     private static final int PRUNE_EVERY_BATCHES = 10_000;
@@ -53,23 +59,33 @@ public final class CopyBatchSink implements BatchSink {
     private final DataSource dataSource;
     private final BinaryCopyEncoder encoder = new BinaryCopyEncoder();
     private final CommittedUsers committedUsers;
+    private final int eventIdRetentionHours;
     private long batchesSincePrune;
 
     /** {@code userCachePairs} bounds the in-process memory of committed (hour, user) pairs; 0 turns it off. */
     public CopyBatchSink(DataSource dataSource, long userCachePairs) {
-        this(dataSource, userCachePairs, System::currentTimeMillis);
+        this(dataSource, userCachePairs, DEFAULT_EVENT_ID_RETENTION_HOURS, System::currentTimeMillis);
     }
 
-    /** As above, with the wall clock that decides which hours are "around now" for the memory of committed pairs. */
-    public CopyBatchSink(DataSource dataSource, long userCachePairs, LongSupplier millisClock) {
+    /**
+     * As above; event ids are remembered for the hours of the last {@code eventIdRetentionHours}, and
+     * {@code millisClock} decides which hours are "around now" for the memory of committed pairs.
+     */
+    public CopyBatchSink(DataSource dataSource, long userCachePairs, int eventIdRetentionHours,
+                         LongSupplier millisClock) {
         this.dataSource = dataSource;
         this.committedUsers = new CommittedUsers(userCachePairs, millisClock);
+        this.eventIdRetentionHours = eventIdRetentionHours;
     }
 
     @Override
     public void write(EventBatch batch) throws TransientWriteException, SQLException {
-        HourlyDeltas deltas = HourlyDeltas.of(batch, committedUsers);
-        encoder.encode(batch);
+        // Without ids everything is known before the transaction; with ids, only once it has decided which are resends.
+        boolean withIds = hasEventIds(batch);
+        HourlyDeltas deltas = withIds ? null : HourlyDeltas.of(batch, committedUsers);
+        if (!withIds) {
+            encoder.encode(batch);
+        }
         boolean commitSent = false;
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
@@ -80,12 +96,20 @@ public final class CopyBatchSink implements BatchSink {
             }
             // Claimed: no earlier attempt committed, and none can any more (its claim would have blocked ours).
             batch.commitInDoubt(false);
+            if (withIds) {
+                markResends(connection, batch);
+                deltas = HourlyDeltas.of(batch, committedUsers);
+                encoder.encode(batch);
+            }
             copy(connection);
             Map<Long, Long> newUsers = insertUsers(connection, deltas);
             upsertStats(connection, deltas, newUsers);
             if (++batchesSincePrune >= PRUNE_EVERY_BATCHES) {
-                try (PreparedStatement prune = connection.prepareStatement(PRUNE_SQL)) {
+                try (PreparedStatement prune = connection.prepareStatement(PRUNE_SQL);
+                     PreparedStatement pruneIds = connection.prepareStatement(PRUNE_EVENT_IDS_SQL)) {
                     prune.executeUpdate();
+                    pruneIds.setInt(1, eventIdRetentionHours);
+                    pruneIds.execute();
                 }
                 batchesSincePrune = 0;
             }
@@ -125,6 +149,63 @@ public final class CopyBatchSink implements BatchSink {
                 throw e;
             }
             throw new TransientWriteException(describe(e), e);
+        }
+    }
+
+    private static boolean hasEventIds(EventBatch batch) {
+        for (int i = 0; i < batch.size(); i++) {
+            if (batch.eventId(i) != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** An event id within its UTC hour: what is counted at most once. */
+    private record HourAndId(long hourSeconds, String eventId) implements Comparable<HourAndId> {
+        @Override
+        public int compareTo(HourAndId other) {
+            int byHour = Long.compare(hourSeconds, other.hourSeconds);
+            return byHour != 0 ? byHour : eventId.compareTo(other.eventId);
+        }
+    }
+
+    /**
+     * Marks the events whose (hour, id) is already counted, by an earlier batch (the unique key of {@code event_ids}
+     * decides, across every writer) or earlier in this one. Keys are inserted in sorted order so that writers sharing
+     * ids take the index locks in the same order and cannot deadlock.
+     */
+    private static void markResends(Connection connection, EventBatch batch) throws SQLException {
+        Map<HourAndId, Integer> firstSeen = new TreeMap<>();
+        for (int i = 0; i < batch.size(); i++) {
+            String id = batch.eventId(i);
+            boolean resend = id != null
+                    && firstSeen.putIfAbsent(new HourAndId(Hours.startMs(batch.timestampMs(i)) / 1000, id), i) != null;
+            batch.markDuplicate(i, resend);
+        }
+        if (firstSeen.isEmpty()) {
+            return;
+        }
+        long[] hours = new long[firstSeen.size()];
+        String[] ids = new String[firstSeen.size()];
+        int n = 0;
+        for (HourAndId key : firstSeen.keySet()) {
+            hours[n] = key.hourSeconds();
+            ids[n++] = key.eventId();
+        }
+        Set<HourAndId> inserted = new HashSet<>();
+        PGConnection pg = connection.unwrap(PGConnection.class);
+        try (PreparedStatement insert = connection.prepareStatement(RESENDS_SQL)) {
+            insert.setArray(1, pg.createArrayOf("int8", hours));
+            insert.setArray(2, pg.createArrayOf("text", ids));
+            try (ResultSet rs = insert.executeQuery()) {
+                while (rs.next()) {
+                    inserted.add(new HourAndId(rs.getLong(1), rs.getString(2)));
+                }
+            }
+        }
+        for (Map.Entry<HourAndId, Integer> first : firstSeen.entrySet()) {
+            batch.markDuplicate(first.getValue(), !inserted.contains(first.getKey()));
         }
     }
 
@@ -218,6 +299,9 @@ public final class CopyBatchSink implements BatchSink {
             long[] counts = null;
             Set<String> users = null;
             for (int i = 0; i < batch.size(); i++) {
+                if (batch.isDuplicate(i)) {
+                    continue; // a resend: acknowledged, not counted again
+                }
                 long hour = Hours.startMs(batch.timestampMs(i));
                 if (hour != lastHour) {
                     lastHour = hour;

@@ -3,6 +3,7 @@ package io.tracerboy.storage;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.tracerboy.storage.migration.V2__Hypertables;
+import io.tracerboy.storage.migration.V3__EventIds;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -142,7 +143,7 @@ public final class Database implements AutoCloseable {
         Flyway flyway = Flyway.configure()
                 .dataSource(pool)
                 .locations("classpath:db/migration")
-                .javaMigrations(new V2__Hypertables(fresh::get))
+                .javaMigrations(new V2__Hypertables(fresh::get), new V3__EventIds())
                 .load();
         boolean engineUndecided = Arrays.stream(flyway.info().pending())
                 .anyMatch(migration -> V2__Hypertables.VERSION.equals(migration.getVersion().getVersion()));

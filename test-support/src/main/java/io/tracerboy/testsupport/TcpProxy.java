@@ -34,9 +34,15 @@ public final class TcpProxy implements AutoCloseable {
 
     /** Proxies to the host and port of {@code jdbcUrl}. */
     public TcpProxy(String jdbcUrl) throws IOException {
-        URI uri = URI.create(jdbcUrl.substring("jdbc:".length()));
-        this.targetHost = uri.getHost();
-        this.targetPort = uri.getPort() < 0 ? 5432 : uri.getPort();
+        this(URI.create(jdbcUrl.substring("jdbc:".length())).getHost(),
+                URI.create(jdbcUrl.substring("jdbc:".length())).getPort() < 0 ? 5432
+                        : URI.create(jdbcUrl.substring("jdbc:".length())).getPort());
+    }
+
+    /** Proxies to {@code targetHost:targetPort} (an HTTP server too: the proxy only moves bytes). */
+    public TcpProxy(String targetHost, int targetPort) throws IOException {
+        this.targetHost = targetHost;
+        this.targetPort = targetPort;
         ServerSocket first = listen(0);
         this.port = first.getLocalPort();
         start(first);

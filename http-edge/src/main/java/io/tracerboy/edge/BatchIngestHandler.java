@@ -1,0 +1,314 @@
+package io.tracerboy.edge;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.tracerboy.ingest.BatchParser;
+import io.tracerboy.ingest.CommitListener;
+import io.tracerboy.ingest.EventRing;
+import io.tracerboy.ingest.InvalidRequestException;
+import io.tracerboy.ingest.PipelineStats;
+import io.tracerboy.ingest.PipelineStats.Rejection;
+import io.tracerboy.ingest.TrackedEvent;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
+import org.xnio.IoUtils;
+
+/**
+ * {@code POST /analytics/batch}: many events in one request, as NDJSON or a JSON array, optionally gzipped. The body is
+ * read without blocking (IO thread), then decompressed and parsed on a worker thread; every limit counts decompressed
+ * bytes and reading stops at the limit. A request is accepted whole or refused whole: any bad line is a {@code 400}
+ * listing the errors, and a valid batch enters the ring in one claim of its slots or not at all ({@code 503}). Answers
+ * are JSON.
+ */
+final class BatchIngestHandler implements HttpHandler {
+    private static final JsonFactory JSON = JsonFactory.builder().build();
+    private static final String NDJSON = "application/x-ndjson";
+    private static final String JSON_ARRAY = "application/json";
+
+    private final EventRing ring;
+    private final PipelineStats stats;
+    private final BatchParser parser;
+    private final LongSupplier millisClock;
+    private final ServiceState state;
+    private final boolean ackOnCommit;
+    private final int maxBodyBytes;
+    private final long requestTimeoutMs;
+
+    BatchIngestHandler(EventRing ring, PipelineStats stats, BatchParser parser, LongSupplier millisClock,
+                       ServiceState state, AckMode ackMode, int maxBodyBytes, long requestTimeoutMs) {
+        this.ring = ring;
+        this.stats = stats;
+        this.parser = parser;
+        this.millisClock = millisClock;
+        this.state = state;
+        this.ackOnCommit = ackMode == AckMode.COMMITTED;
+        this.maxBodyBytes = maxBodyBytes;
+        this.requestTimeoutMs = requestTimeoutMs;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) {
+        String type = mediaType(exchange.getRequestHeaders().getFirst(Headers.CONTENT_TYPE));
+        if (!NDJSON.equals(type) && !JSON_ARRAY.equals(type)) {
+            refuse(exchange, 415, Rejection.INVALID, "Content-Type: expected " + NDJSON + " or " + JSON_ARRAY
+                    + ", found " + found(type));
+            return;
+        }
+        String encoding = mediaType(exchange.getRequestHeaders().getFirst(Headers.CONTENT_ENCODING));
+        boolean gzip = "gzip".equals(encoding);
+        if (encoding != null && !gzip && !"identity".equals(encoding)) {
+            refuse(exchange, 415, Rejection.INVALID, "Content-Encoding: expected gzip or none, found "
+                    + found(encoding));
+            return;
+        }
+        long declaredBytes = exchange.getRequestContentLength();
+        if (declaredBytes > maxBodyBytes) {
+            tooLarge(exchange, "request body: expected at most " + maxBodyBytes + " bytes (MAX_BATCH_BYTES), found "
+                    + declaredBytes + " bytes");
+            return;
+        }
+        BatchParser.Format format = NDJSON.equals(type) ? BatchParser.Format.NDJSON : BatchParser.Format.JSON_ARRAY;
+        var deadline = exchange.getIoThread().executeAfter(() -> IoUtils.safeClose(exchange.getConnection()),
+                requestTimeoutMs, TimeUnit.MILLISECONDS);
+        ByteArrayOutputStream body = new ByteArrayOutputStream(declaredBytes > 0 ? (int) declaredBytes : 8_192);
+        long[] received = {0};
+        exchange.getRequestReceiver().receivePartialBytes((ex, bytes, last) -> {
+            if (ex.isResponseStarted()) {
+                return; // refused already; the rest is discarded until the connection closes
+            }
+            received[0] += bytes.length;
+            if (received[0] > maxBodyBytes) {
+                deadline.remove();
+                tooLarge(ex, "request body: expected at most " + maxBodyBytes + " bytes (MAX_BATCH_BYTES), found more");
+                return;
+            }
+            body.write(bytes, 0, bytes.length);
+            if (last) {
+                deadline.remove();
+                // Decompressing and parsing take CPU: a worker thread, so the IO threads keep serving.
+                ex.dispatch(() -> accept(ex, body.toByteArray(), gzip, format));
+            }
+        }, (ex, failure) -> {
+            deadline.remove();
+            IoUtils.safeClose(ex.getConnection()); // the client went away mid-body: nobody to answer
+        });
+    }
+
+    private void accept(HttpServerExchange exchange, byte[] raw, boolean gzip, BatchParser.Format format) {
+        BatchParser.Result result;
+        try {
+            byte[] body = gzip ? gunzip(raw) : raw;
+            result = parser.parse(body, body.length, format, millisClock.getAsLong());
+        } catch (BatchParser.LimitException limit) {
+            tooLarge(exchange, limit.getMessage());
+            return;
+        } catch (InvalidRequestException invalid) {
+            refuse(exchange, 400, Rejection.INVALID, invalid.getMessage());
+            return;
+        } catch (BodyTooLarge tooLarge) {
+            tooLarge(exchange, "request body: expected at most " + maxBodyBytes
+                    + " bytes after decompression (MAX_BATCH_BYTES), found more");
+            return;
+        } catch (ZipException broken) {
+            refuse(exchange, 400, Rejection.INVALID, "request body: expected gzip data, found " + broken.getMessage());
+            return;
+        }
+        if (!result.valid()) {
+            stats.reject(Rejection.INVALID, result.events().size() + result.errorCount());
+            answer(exchange, 400, errors(result));
+            return;
+        }
+        List<TrackedEvent> events = result.events();
+        if (!state.enterPublish()) {
+            stats.reject(Rejection.SHUTTING_DOWN, events.size());
+            unavailable(exchange, "shutting down: not accepting events; send them to another replica");
+            return;
+        }
+        BatchAnswer answer = ackOnCommit ? new BatchAnswer(exchange, events.size()) : null;
+        boolean published;
+        try {
+            published = ring.tryPublishAll(events, answer);
+        } finally {
+            state.exitPublish();
+        }
+        if (!published) {
+            unavailable(exchange, "buffer full: the database is not keeping up; retry later");
+        } else if (answer == null) {
+            answer(exchange, 200, "{\"accepted\":" + events.size() + "}");
+        }
+        // In committed mode the exchange stays open: the last commit answers it (it was dispatched, so it waits).
+    }
+
+    /** Decompresses at most {@code maxBodyBytes}; reading stops there, so a gzip bomb costs nothing more. */
+    private byte[] gunzip(byte[] raw) throws ZipException, BodyTooLarge {
+        byte[] out = new byte[Math.min(maxBodyBytes + 1, Math.max(8_192, raw.length * 4))];
+        int n = 0;
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(raw))) {
+            for (int read; (read = in.read(out, n, out.length - n)) > 0; ) {
+                n += read;
+                if (n > maxBodyBytes) {
+                    throw new BodyTooLarge();
+                }
+                if (n == out.length) {
+                    out = Arrays.copyOf(out, Math.min(maxBodyBytes + 1, out.length * 2));
+                }
+            }
+        } catch (ZipException | BodyTooLarge e) {
+            throw e;
+        } catch (IOException e) {
+            throw new ZipException(e.getMessage());
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    /** The decompressed body passed {@code MAX_BATCH_BYTES}. */
+    private static final class BodyTooLarge extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        BodyTooLarge() {
+            super(null, null, false, false);
+        }
+    }
+
+    private void tooLarge(HttpServerExchange exchange, String reason) {
+        exchange.setPersistent(false);
+        refuse(exchange, 413, Rejection.TOO_LARGE, reason);
+    }
+
+    private void refuse(HttpServerExchange exchange, int status, Rejection rejection, String reason) {
+        stats.reject(rejection);
+        answer(exchange, status, error(reason));
+    }
+
+    private static void unavailable(HttpServerExchange exchange, String reason) {
+        exchange.getResponseHeaders().put(Headers.RETRY_AFTER, 1);
+        answer(exchange, 503, error(reason));
+    }
+
+    private static void answer(HttpServerExchange exchange, int status, String json) {
+        exchange.setStatusCode(status);
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
+        exchange.getResponseSender().send(json + "\n");
+    }
+
+    static String error(String reason) {
+        return json(generator -> {
+            generator.writeStartObject();
+            generator.writeStringField("error", reason);
+            generator.writeEndObject();
+        });
+    }
+
+    private static String errors(BatchParser.Result result) {
+        return json(generator -> {
+            generator.writeStartObject();
+            generator.writeNumberField("invalid", result.errorCount());
+            generator.writeArrayFieldStart("errors");
+            for (BatchParser.LineError error : result.errors()) {
+                generator.writeStartObject();
+                generator.writeNumberField("line", error.line());
+                generator.writeStringField("error", error.error());
+                generator.writeEndObject();
+            }
+            generator.writeEndArray();
+            generator.writeEndObject();
+        });
+    }
+
+    private interface Writing {
+        void write(JsonGenerator generator) throws IOException;
+    }
+
+    private static String json(Writing writing) {
+        StringWriter out = new StringWriter();
+        try (JsonGenerator generator = JSON.createGenerator(out)) {
+            writing.write(generator);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
+    private static String mediaType(String header) {
+        if (header == null) {
+            return null;
+        }
+        int semicolon = header.indexOf(';');
+        return (semicolon < 0 ? header : header.substring(0, semicolon)).trim().toLowerCase(Locale.ROOT);
+    }
+
+    private static String found(String value) {
+        return value == null ? "nothing" : "'" + value + "'";
+    }
+
+    /**
+     * Answers a committed-mode batch once every one of its events is settled: {@code 200} with how many were resends
+     * when all committed, {@code 503} when none was written and none may have been, {@code 504} otherwise (part of it
+     * may be stored: resend it only with event ids).
+     */
+    private static final class BatchAnswer implements CommitListener {
+        private final HttpServerExchange exchange;
+        private final int events;
+        private final AtomicInteger settled = new AtomicInteger();
+        private final AtomicInteger resends = new AtomicInteger();
+        private final AtomicInteger notWritten = new AtomicInteger();
+        private final AtomicInteger unknown = new AtomicInteger();
+
+        BatchAnswer(HttpServerExchange exchange, int events) {
+            this.exchange = exchange;
+            this.events = events;
+        }
+
+        @Override
+        public void onCommitted(boolean counted) {
+            if (!counted) {
+                resends.incrementAndGet();
+            }
+            settle();
+        }
+
+        @Override
+        public void onAbandoned() {
+            notWritten.incrementAndGet();
+            settle();
+        }
+
+        @Override
+        public void onOutcomeUnknown() {
+            unknown.incrementAndGet();
+            settle();
+        }
+
+        private void settle() {
+            if (settled.incrementAndGet() != events) {
+                return;
+            }
+            exchange.getIoThread().execute(() -> {
+                if (notWritten.get() == 0 && unknown.get() == 0) {
+                    answer(exchange, 200, "{\"accepted\":" + events + ",\"duplicates\":" + resends.get() + "}");
+                } else if (notWritten.get() == events) {
+                    unavailable(exchange, "not written: the service stopped while the database was unreachable; "
+                            + "send the batch again");
+                } else {
+                    answer(exchange, 504, error("outcome unknown: the service stopped while the database was "
+                            + "unreachable and part of this batch may be stored; send it again only with event ids"));
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,231 @@
+package io.tracerboy.edge;
+
+import static io.tracerboy.edge.TestServers.awaitRowsWritten;
+import static io.tracerboy.edge.TestServers.http;
+import static io.tracerboy.edge.TestServers.send;
+import static io.tracerboy.edge.TestServers.startServer;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.tracerboy.ingest.Hours;
+import io.tracerboy.testsupport.TcpProxy;
+import io.tracerboy.testsupport.TestDatabase;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@code POST /analytics/batch} and event ids, on a real server and PostgreSQL. */
+class BatchIngestIT {
+    private static final long HOUR_START_MS = Hours.startMs(1_690_000_000_000L);
+    private static TestDatabase database;
+    private static TracerboyServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        database = TestDatabase.create();
+        server = startServer(database.url(), Map.of("FLUSH_INTERVAL_MS", "5", "MAX_BATCH_BYTES", "65536",
+                "MAX_BATCH_EVENTS", "50", "MAX_LINE_BYTES", "1024"));
+        assertThat(server.awaitReady(60_000)).isTrue();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+        database.close();
+    }
+
+    private static String line(long timestampMs, String user, String event, String id) {
+        return "{\"timestamp\":" + timestampMs + ",\"user\":\"" + user + "\",\"event\":\"" + event + "\""
+                + (id == null ? "" : ",\"id\":\"" + id + "\"") + "}";
+    }
+
+    static HttpResponse<String> batch(TracerboyServer target, String contentType, byte[] body, String... headers)
+            throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + target.port()
+                + "/analytics/batch")).header("Content-Type", contentType).timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> ndjson(TracerboyServer target, String body) throws Exception {
+        return batch(target, "application/x-ndjson", body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static long stored(String userPrefix) throws Exception {
+        return database.queryLong("SELECT count(*) FROM events WHERE user_id LIKE '" + userPrefix + "%'");
+    }
+
+    private static String counts(long hourMs) throws Exception {
+        return send(server, "GET", "/analytics?timestamp=" + hourMs).body();
+    }
+
+    @Test
+    void acceptsAnNdjsonBatchAndCountsEveryEventInItsHour() throws Exception {
+        long hour = HOUR_START_MS - 2 * Hours.HOUR_MS;
+        long before = server.stats().rowsWritten();
+        HttpResponse<String> answer = ndjson(server, line(hour, "nd-a", "click", null) + "\r\n\n"
+                + line(hour + 1, "nd-a", "impression", null) + "\n" + line(hour + Hours.HOUR_MS, "nd-b", "click", null)
+                + "\n");
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(answer.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(answer.body()).isEqualTo("{\"accepted\":3}\n");
+        awaitRowsWritten(server, before + 3);
+        assertThat(counts(hour)).isEqualTo("unique_users,1\nclicks,1\nimpressions,1\n");
+        assertThat(counts(hour + Hours.HOUR_MS)).isEqualTo("unique_users,1\nclicks,1\nimpressions,0\n");
+    }
+
+    @Test
+    void aJsonArrayBodyWorksToo() throws Exception {
+        long before = server.stats().rowsWritten();
+        HttpResponse<String> answer = batch(server, "application/json; charset=utf-8", ("[" + line(HOUR_START_MS,
+                "arr-a", "click", null) + "," + line(HOUR_START_MS, "arr-b", "click", null) + "]")
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(answer.body()).isEqualTo("{\"accepted\":2}\n");
+        awaitRowsWritten(server, before + 2);
+        assertThat(stored("arr-")).isEqualTo(2);
+    }
+
+    @Test
+    void oneBadLineRefusesTheWholeBatchListingItsErrors() throws Exception {
+        long acceptedBefore = server.stats().accepted();
+        HttpResponse<String> answer = ndjson(server, line(HOUR_START_MS, "atomic-a", "click", null) + "\n"
+                + line(HOUR_START_MS, "atomic-b", "foo", null) + "\n{\"user\":\"atomic-c\"}\n");
+        assertThat(answer.statusCode()).isEqualTo(400);
+        assertThat(answer.body()).isEqualTo("{\"invalid\":2,\"errors\":[{\"line\":2,\"error\":\"event: expected click "
+                + "or impression, found 'foo'\"},{\"line\":3,\"error\":\"event: expected click or impression, found "
+                + "nothing\"}]}\n");
+        assertThat(server.stats().accepted()).isEqualTo(acceptedBefore);
+        assertThat(stored("atomic-")).isZero();
+    }
+
+    @Test
+    void everyLimitAndWrongFormatHasItsStatusAndNamesTheLimit() throws Exception {
+        String big = line(HOUR_START_MS, "x".repeat(200), "click", null) + "\n";
+        HttpResponse<String> tooLong = ndjson(server, big.repeat(400)); // 88 000 bytes
+        assertThat(tooLong.statusCode()).isEqualTo(413);
+        assertThat(tooLong.body()).isEqualTo("{\"error\":\"request body: expected at most 65536 bytes "
+                + "(MAX_BATCH_BYTES), found " + big.repeat(400).length() + " bytes\"}\n");
+
+        String many = IntStream.range(0, 51).mapToObj(i -> line(HOUR_START_MS, "many-" + i, "click", null))
+                .collect(Collectors.joining("\n"));
+        HttpResponse<String> tooMany = ndjson(server, many);
+        assertThat(tooMany.statusCode()).isEqualTo(413);
+        assertThat(tooMany.body()).contains("events: expected at most 50 per request (MAX_BATCH_EVENTS), found more");
+
+        HttpResponse<String> longLine = ndjson(server, line(HOUR_START_MS, "u", "click", "i") .replace("\"u\"",
+                "\"u\",\"padding\":\"" + "p".repeat(1_100) + "\""));
+        assertThat(longLine.statusCode()).isEqualTo(413);
+        assertThat(longLine.body()).contains("(MAX_LINE_BYTES)");
+
+        HttpResponse<String> csv = batch(server, "text/csv", "a,b".getBytes(StandardCharsets.UTF_8));
+        assertThat(csv.statusCode()).isEqualTo(415);
+        assertThat(csv.body()).isEqualTo("{\"error\":\"Content-Type: expected application/x-ndjson or "
+                + "application/json, found 'text/csv'\"}\n");
+        HttpResponse<String> brotli = batch(server, "application/x-ndjson", new byte[] {1, 2},
+                "Content-Encoding", "br");
+        assertThat(brotli.statusCode()).isEqualTo(415);
+        assertThat(brotli.body()).isEqualTo("{\"error\":\"Content-Encoding: expected gzip or none, found 'br'\"}\n");
+        assertThat(stored("many-")).isZero();
+    }
+
+    @Test
+    void gzipIsAcceptedAndAGzipBombCostsNothingButA413() throws Exception {
+        long before = server.stats().rowsWritten();
+        byte[] zipped = gzip((line(HOUR_START_MS, "gz-a", "click", null) + "\n" + line(HOUR_START_MS, "gz-b",
+                "impression", null)).getBytes(StandardCharsets.UTF_8));
+        HttpResponse<String> answer = batch(server, "application/x-ndjson", zipped, "Content-Encoding", "gzip");
+        assertThat(answer.body()).isEqualTo("{\"accepted\":2}\n");
+        awaitRowsWritten(server, before + 2);
+        assertThat(stored("gz-")).isEqualTo(2);
+
+        byte[] bomb = gzip(new byte[50 * 1024 * 1024]); // 50 MiB of zeros in ~50 KB
+        assertThat(bomb.length).isLessThan(65_536);
+        HttpResponse<String> refused = batch(server, "application/x-ndjson", bomb, "Content-Encoding", "gzip");
+        assertThat(refused.statusCode()).isEqualTo(413);
+        assertThat(refused.body()).isEqualTo("{\"error\":\"request body: expected at most 65536 bytes after "
+                + "decompression (MAX_BATCH_BYTES), found more\"}\n");
+        HttpResponse<String> broken = batch(server, "application/x-ndjson", new byte[] {31, -117, 8, 0, 1},
+                "Content-Encoding", "gzip");
+        assertThat(broken.statusCode()).isEqualTo(400);
+        assertThat(broken.body()).startsWith("{\"error\":\"request body: expected gzip data, found ");
+    }
+
+    @Test
+    void anEventIdCountsOnceWhetherResentInTheSameBatchOrAnotherRequestOrTheQueryForm() throws Exception {
+        long hour = HOUR_START_MS - 5 * Hours.HOUR_MS;
+        long before = server.stats().rowsWritten() + server.stats().resends();
+        String body = line(hour, "id-a", "click", "e1") + "\n" + line(hour, "id-a", "click", "e1") + "\n"
+                + line(hour + 1, "id-b", "impression", "e2") + "\n" + line(hour + 2, "id-b", "impression", null);
+        assertThat(ndjson(server, body).body()).isEqualTo("{\"accepted\":4}\n");
+        assertThat(ndjson(server, body).body()).isEqualTo("{\"accepted\":4}\n");
+        assertThat(send(server, "POST", "/analytics?timestamp=" + hour + "&user=id-a&event=click&id=e1")
+                .statusCode()).isEqualTo(204);
+        await().atMost(Duration.ofSeconds(30)).until(() -> server.stats().rowsWritten() + server.stats().resends()
+                >= before + 9);
+        // e1 and e2 once each; the event without an id counts each time it is sent.
+        assertThat(counts(hour)).isEqualTo("unique_users,2\nclicks,1\nimpressions,3\n");
+        assertThat(stored("id-")).isEqualTo(4);
+        assertThat(database.queryLong("SELECT count(*) FROM event_ids WHERE event_id IN ('e1', 'e2')")).isEqualTo(2);
+    }
+
+    @Test
+    void theSameIdInAnotherHourIsAnotherEvent() throws Exception {
+        long hour = HOUR_START_MS - 8 * Hours.HOUR_MS;
+        long before = server.stats().rowsWritten();
+        assertThat(ndjson(server, line(hour, "hour-a", "click", "same") + "\n"
+                + line(hour + Hours.HOUR_MS, "hour-a", "click", "same")).statusCode()).isEqualTo(200);
+        awaitRowsWritten(server, before + 2);
+        assertThat(stored("hour-")).isEqualTo(2);
+    }
+
+    @Test
+    void aFullRingRefusesAWholeBatchAndPublishesNothing() throws Exception {
+        try (TestDatabase own = TestDatabase.create(); TcpProxy proxy = new TcpProxy(own.url())) {
+            TracerboyServer small = startServer(proxy.proxiedUrl(own.url()), Map.of("RING_SIZE", "64",
+                    "FLUSH_INTERVAL_MS", "0"));
+            try {
+                assertThat(small.awaitReady(60_000)).isTrue();
+                proxy.refuse();
+                proxy.dropAll(); // the writer takes at most one batch, then waits for the database
+                String forty = IntStream.range(0, 40).mapToObj(i -> line(HOUR_START_MS, "ring-" + i, "click", null))
+                        .collect(Collectors.joining("\n"));
+                assertThat(ndjson(small, forty).statusCode()).isEqualTo(200);
+                await().atMost(Duration.ofSeconds(30)).until(() -> small.stats().writesFailing());
+                long accepted = small.stats().accepted();
+                assertThat(ndjson(small, forty).statusCode()).isEqualTo(200); // 40 in the ring now
+                HttpResponse<String> full = ndjson(small, forty); // 40 more do not fit in 64
+                assertThat(full.statusCode()).isEqualTo(503);
+                assertThat(full.headers().firstValue("Retry-After")).hasValue("1");
+                assertThat(full.body()).isEqualTo("{\"error\":\"buffer full: the database is not keeping up; "
+                        + "retry later\"}\n");
+                assertThat(small.stats().accepted()).isEqualTo(accepted + 40);
+                proxy.restore();
+                awaitRowsWritten(small, 80);
+                assertThat(own.queryLong("SELECT count(*) FROM events")).isEqualTo(80);
+            } finally {
+                small.close();
+            }
+        }
+    }
+
+    static byte[] gzip(byte[] data) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream zip = new GZIPOutputStream(out)) {
+            zip.write(data);
+        }
+        return out.toByteArray();
+    }
+}
