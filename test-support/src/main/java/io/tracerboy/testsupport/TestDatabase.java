@@ -3,12 +3,14 @@ package io.tracerboy.testsupport;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
 
 /**
  * A fresh, empty database per test class on a real PostgreSQL: the server named by {@code DATABASE_URL} when set
@@ -67,9 +69,17 @@ public final class TestDatabase implements AutoCloseable {
 
     @Override
     public void close() throws SQLException {
-        try (Connection connection = DriverManager.getConnection(
-                admin); Statement statement = connection.createStatement()) {
-            statement.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        try (Connection connection = DriverManager.getConnection(admin);
+             Statement statement = connection.createStatement()) {
+            try {
+                statement.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+            } catch (SQLException notAllowed) {
+                // FORCE needs the right to signal every backend on it (an autovacuum worker's, another role's): a user
+                // with only CREATEDB gets an error; a plain DROP waits for autovacuum and is retried meanwhile.
+                Awaitility.await("DROP DATABASE " + name).atMost(Duration.ofSeconds(30))
+                        .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                        .until(() -> statement.execute("DROP DATABASE IF EXISTS " + name) || true);
+            }
         }
     }
 
