@@ -19,7 +19,7 @@ class DatabaseIT {
              Database database = new Database(test.url(), null, null, 2)) {
             assertThat(database.migrate(EnginePreference.AUTO).engine()).isEqualTo(StorageEngine.POSTGRESQL);
             assertThat(database.migrate(EnginePreference.AUTO).engine()).isEqualTo(StorageEngine.POSTGRESQL);
-            assertThat(test.queryLong("SELECT count(*) FROM flyway_schema_history WHERE success")).isEqualTo(2);
+            assertThat(test.queryLong("SELECT count(*) FROM flyway_schema_history WHERE success")).isEqualTo(3);
             assertThat(database.reachable()).isTrue();
         }
     }

@@ -80,7 +80,7 @@ class TimescaleNotPreloadedIT {
             assertThat(choice.engine()).isEqualTo(StorageEngine.POSTGRESQL);
             assertThat(choice.reason()).isEqualTo("timescaledb is installed but not preloaded (it is not in "
                     + "shared_preload_libraries)");
-            assertThat(test.queryLong("SELECT count(*) FROM flyway_schema_history WHERE success")).isEqualTo(2);
+            assertThat(test.queryLong("SELECT count(*) FROM flyway_schema_history WHERE success")).isEqualTo(3);
             assertThat(test.queryLong("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'")).isZero();
             assertThat(database.reachable()).isTrue();
         }
