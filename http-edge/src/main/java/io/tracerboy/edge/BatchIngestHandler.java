@@ -13,7 +13,6 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringWriter;
@@ -21,12 +20,10 @@ import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
-import org.xnio.IoUtils;
 
 /**
  * {@code POST /analytics/batch}: many events in one request, as NDJSON or a JSON array, optionally gzipped. The body is
@@ -83,30 +80,11 @@ final class BatchIngestHandler implements HttpHandler {
             return;
         }
         BatchParser.Format format = NDJSON.equals(type) ? BatchParser.Format.NDJSON : BatchParser.Format.JSON_ARRAY;
-        var deadline = exchange.getIoThread().executeAfter(() -> IoUtils.safeClose(exchange.getConnection()),
-                requestTimeoutMs, TimeUnit.MILLISECONDS);
-        ByteArrayOutputStream body = new ByteArrayOutputStream(declaredBytes > 0 ? (int) declaredBytes : 8_192);
-        long[] received = {0};
-        exchange.getRequestReceiver().receivePartialBytes((ex, bytes, last) -> {
-            if (ex.isResponseStarted()) {
-                return; // refused already; the rest is discarded until the connection closes
-            }
-            received[0] += bytes.length;
-            if (received[0] > maxBodyBytes) {
-                deadline.remove();
-                tooLarge(ex, "request body: expected at most " + maxBodyBytes + " bytes (MAX_BATCH_BYTES), found more");
-                return;
-            }
-            body.write(bytes, 0, bytes.length);
-            if (last) {
-                deadline.remove();
+        RequestBodies.read(exchange, maxBodyBytes, true, requestTimeoutMs,
                 // Decompressing and parsing take CPU: a worker thread, so the IO threads keep serving.
-                ex.dispatch(() -> accept(ex, body.toByteArray(), gzip, format));
-            }
-        }, (ex, failure) -> {
-            deadline.remove();
-            IoUtils.safeClose(ex.getConnection()); // the client went away mid-body: nobody to answer
-        });
+                (ex, body, bodyBytes) -> ex.dispatch(() -> accept(ex, body, gzip, format)),
+                (ex, found) -> tooLarge(ex, "request body: expected at most " + maxBodyBytes
+                        + " bytes (MAX_BATCH_BYTES), found " + found));
     }
 
     private void accept(HttpServerExchange exchange, byte[] raw, boolean gzip, BatchParser.Format format) {

@@ -11,9 +11,7 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import io.undertow.util.SameThreadExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import org.xnio.IoUtils;
 
 /**
  * {@code POST /analytics}: validates the query and publishes the event into the ring. In {@code buffered} mode it
@@ -23,11 +21,6 @@ import org.xnio.IoUtils;
  * the IO thread and never blocks: a full ring answers {@code 503} with {@code Retry-After}.
  */
 final class IngestHandler implements HttpHandler {
-    /**
-     * How far past {@code MAX_BODY_BYTES} a chunked body is still read (and discarded) before the {@code 413}, so its
-     * sender, still sending, does not get a reset instead; beyond it the answer is sent and the connection closed.
-     */
-    static final long BODY_DRAIN_ALLOWANCE_BYTES = 1 << 20;
     static final String OUTCOME_UNKNOWN = "outcome unknown: the database connection was lost while committing this "
             + "event's batch and the service stopped before it could check; the event may be stored, so sending it "
             + "again may count it twice";
@@ -62,33 +55,8 @@ final class IngestHandler implements HttpHandler {
             accept(exchange, false);
             return;
         }
-        // A chunked body's size is known only once read: read it all, discarding it, so that an oversized one gets its
-        // 413 rather than a reset, up to BODY_DRAIN_ALLOWANCE_BYTES past the limit. Undertow's own MAX_ENTITY_SIZE is
-        // off: past it, 2.4.4 prints a stack trace to stderr for every such request. REQUEST_TIMEOUT_MS, which Undertow
-        // applies to the headers only, bounds the body here too.
-        var deadline = exchange.getIoThread().executeAfter(() -> IoUtils.safeClose(exchange.getConnection()),
-                requestTimeoutMs, TimeUnit.MILLISECONDS);
-        long[] bodyBytes = {0};
-        exchange.getRequestReceiver().receivePartialBytes((ex, bytes, last) -> {
-            if (ex.isResponseStarted()) {
-                return; // already refused; what still arrives is discarded until the connection closes
-            }
-            bodyBytes[0] += bytes.length;
-            if (bodyBytes[0] > maxBodyBytes + BODY_DRAIN_ALLOWANCE_BYTES) {
-                deadline.remove();
-                tooLarge(ex, "more than " + (maxBodyBytes + BODY_DRAIN_ALLOWANCE_BYTES) + " bytes");
-            } else if (last) {
-                deadline.remove();
-                if (bodyBytes[0] > maxBodyBytes) {
-                    tooLarge(ex, bodyBytes[0] + " bytes");
-                } else {
-                    accept(ex, bodyBytes[0] > 0);
-                }
-            }
-        }, (ex, failure) -> {
-            deadline.remove();
-            IoUtils.safeClose(ex.getConnection()); // the client went away mid-body: nobody to answer
-        });
+        RequestBodies.read(exchange, maxBodyBytes, false, requestTimeoutMs,
+                (ex, ignored, bodyBytes) -> accept(ex, bodyBytes > 0), this::tooLarge);
     }
 
     private void tooLarge(HttpServerExchange exchange, String found) {

@@ -10,6 +10,7 @@ import static org.awaitility.Awaitility.await;
 import io.tracerboy.ingest.Hours;
 import io.tracerboy.testsupport.TcpProxy;
 import io.tracerboy.testsupport.TestDatabase;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -139,6 +140,22 @@ class BatchIngestIT {
         assertThat(brotli.statusCode()).isEqualTo(415);
         assertThat(brotli.body()).isEqualTo("{\"error\":\"Content-Encoding: expected gzip or none, found 'br'\"}\n");
         assertThat(stored("many-")).isZero();
+    }
+
+    @Test
+    void aChunkedBodyOverTheLimitIs413WithItsSizeAndPublishesNothing() throws Exception {
+        long acceptedBefore = server.stats().accepted();
+        byte[] body = (line(HOUR_START_MS, "chunk-" + "x".repeat(200), "click", null) + "\n").repeat(400)
+                .getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                        + "/analytics/batch")).header("Content-Type", "application/x-ndjson")
+                        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))).build(),
+                HttpResponse.BodyHandlers.ofString()); // no length given: sent chunked
+        assertThat(answer.statusCode()).isEqualTo(413);
+        assertThat(answer.body()).isEqualTo("{\"error\":\"request body: expected at most 65536 bytes "
+                + "(MAX_BATCH_BYTES), found " + body.length + " bytes\"}\n");
+        assertThat(server.stats().accepted()).isEqualTo(acceptedBefore);
+        assertThat(stored("chunk-")).isZero();
     }
 
     @Test
