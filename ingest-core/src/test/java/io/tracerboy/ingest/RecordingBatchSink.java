@@ -45,7 +45,7 @@ final class RecordingBatchSink implements BatchSink {
     private static List<TrackedEvent> events(EventBatch batch) {
         List<TrackedEvent> events = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {
-            events.add(new TrackedEvent(batch.timestampMs(i), batch.userId(i), batch.kind(i)));
+            events.add(new TrackedEvent(batch.timestampMs(i), batch.userId(i), batch.kind(i), batch.eventId(i)));
         }
         return events;
     }

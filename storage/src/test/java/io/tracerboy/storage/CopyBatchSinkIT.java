@@ -44,7 +44,7 @@ class CopyBatchSinkIT {
     void empty() throws Exception {
         try (Connection connection = database.dataSource().getConnection();
              Statement statement = connection.createStatement()) {
-            statement.execute("TRUNCATE events, hourly_users, hourly_stats, written_batches, dead_letters");
+            statement.execute("TRUNCATE events, hourly_users, hourly_stats, written_batches, dead_letters, event_ids");
         }
     }
 
@@ -150,6 +150,49 @@ class CopyBatchSinkIT {
             assertThat(stats.read(hour)).isEqualTo(expected);
             assertThat(expected.clicks() + expected.impressions()).isEqualTo(2L * batches / 2 * usersPerBatch);
         }
+    }
+
+    @Test
+    void twoWritersSendingTheSameEventIdsStoreAndCountEachOnce() throws Exception {
+        int batches = 30;
+        int eventsPerBatch = 400;
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        List<EventBatch> written = java.util.Collections.synchronizedList(new ArrayList<>());
+        try {
+            List<Future<?>> writers = new ArrayList<>();
+            for (int w = 0; w < 2; w++) {
+                int writer = w;
+                writers.add(pool.submit(() -> {
+                    CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000);
+                    for (int b = 0; b < batches; b++) {
+                        EventBatch batch = new EventBatch(eventsPerBatch);
+                        for (int e = 0; e < eventsPerBatch; e++) {
+                            // ids 0..5999 overlap between the writers, in different orders; each id has one content
+                            int id = (writer == 0 ? b * eventsPerBatch + e : 11_999 - (b * eventsPerBatch + e)) % 6_000;
+                            batch.add(H0 + id % 2 * Hours.HOUR_MS + id, "user-" + id % 1_000,
+                                    id % 3 == 0 ? EventKind.CLICK : EventKind.IMPRESSION, "id-" + id);
+                        }
+                        sink.write(batch);
+                        written.add(batch);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> writer : writers) {
+                writer.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        long resends = written.stream().mapToLong(batch -> java.util.stream.IntStream.range(0, batch.size())
+                .filter(batch::isDuplicate).count()).sum();
+        assertThat(testDatabase.queryLong("SELECT count(*) FROM events")).isEqualTo(6_000);
+        assertThat(testDatabase.queryLong("SELECT count(*) FROM event_ids")).isEqualTo(6_000);
+        assertThat(resends).isEqualTo(2L * batches * eventsPerBatch - 6_000);
+        assertThat(testDatabase.queryLong("SELECT sum(clicks + impressions) FROM hourly_stats")).isEqualTo(6_000);
+        assertThat(testDatabase.queryLong("SELECT sum(unique_users) FROM hourly_stats"))
+                .isEqualTo(testDatabase.queryLong("SELECT count(*) FROM (SELECT DISTINCT date_trunc('hour', ts), "
+                        + "user_id FROM events) pairs"));
     }
 
     @Test
