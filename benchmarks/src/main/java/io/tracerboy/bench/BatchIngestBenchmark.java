@@ -35,7 +35,8 @@ import org.postgresql.copy.CopyIn;
  * {@code DATABASE_URL} or runs on an embedded PostgreSQL.
  *
  * <p>{@code java -cp benchmarks/target/benchmarks.jar io.tracerboy.bench.BatchIngestBenchmark [seconds] [clients]
- * [ids|noids] [usersPerHour] [batchSize]}
+ * [ids|noids] [usersPerHour] [batchSize]}; {@code … BatchIngestBenchmark rawcopy EVENTS [usersPerHour] [batchSize]}
+ * prints the raw COPY rate alone, for {@code benchmarks/batch-ingest.sh}, which loads the real jar with wrk.
  */
 public final class BatchIngestBenchmark {
     private static final int EVENTS_PER_REQUEST = 1_000;
@@ -46,6 +47,23 @@ public final class BatchIngestBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 1 && (args[0].equals("createdb") || args[0].equals("dropdb"))) {
+            // For benchmarks/batch-ingest.sh: a database of its own on DATABASE_URL's server, and its removal.
+            try (Connection connection = DriverManager.getConnection(System.getenv("DATABASE_URL"))) {
+                connection.createStatement().execute(args[0].equals("createdb") ? "CREATE DATABASE " + args[1]
+                        : "DROP DATABASE IF EXISTS " + args[1] + " WITH (FORCE)");
+            }
+            return;
+        }
+        if (args.length > 0 && args[0].equals("rawcopy")) {
+            // For benchmarks/batch-ingest.sh: rawcopy EVENTS [usersPerHour] [batchSize] prints the raw COPY rate alone.
+            long events = Long.parseLong(args[1]);
+            int users = args.length > 2 ? Integer.parseInt(args[2]) : 100_000;
+            int eventsPerCopy = args.length > 3 ? Integer.parseInt(args[3]) : 10_000;
+            System.out.printf("%.0f%n", rawCopy(events, Hours.startMs(System.currentTimeMillis()), users,
+                    eventsPerCopy));
+            return;
+        }
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         int clients = args.length > 1 ? Integer.parseInt(args[1]) : 4;
         boolean ids = args.length > 2 && args[2].equals("ids");
