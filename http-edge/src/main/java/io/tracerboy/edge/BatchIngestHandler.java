@@ -112,20 +112,13 @@ final class BatchIngestHandler implements HttpHandler {
             return;
         }
         List<TrackedEvent> events = result.events();
-        if (!state.enterPublish()) {
-            stats.reject(Rejection.SHUTTING_DOWN, events.size());
-            unavailable(exchange, "shutting down: not accepting events; send them to another replica");
-            return;
-        }
         BatchAnswer answer = ackOnCommit ? new BatchAnswer(exchange, events.size()) : null;
-        boolean published;
-        try {
-            published = ring.tryPublishAll(events, answer);
-        } finally {
-            state.exitPublish();
+        ServiceState.Publish outcome = state.publish(() -> ring.tryPublishAll(events, answer));
+        if (outcome == ServiceState.Publish.SHUTTING_DOWN) {
+            stats.reject(Rejection.SHUTTING_DOWN, events.size());
         }
-        if (!published) {
-            unavailable(exchange, "buffer full: the database is not keeping up; retry later");
+        if (outcome != ServiceState.Publish.PUBLISHED) {
+            unavailable(exchange, outcome.reason());
         } else if (answer == null) {
             answer(exchange, 200, "{\"accepted\":" + events.size() + "}");
         }

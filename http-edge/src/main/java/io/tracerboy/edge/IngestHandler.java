@@ -83,27 +83,20 @@ final class IngestHandler implements HttpHandler {
         if (ackOnCommit) {
             // Dispatch first, so the exchange is suspended before the writer can complete it; the task runs on this
             // IO thread as soon as the handler returns.
-            exchange.dispatch(SameThreadExecutor.INSTANCE, () -> publish(exchange, event, new AnswerOnCommit(
-                    exchange)));
+            exchange.dispatch(SameThreadExecutor.INSTANCE,
+                    () -> publish(exchange, event, new AnswerOnCommit(exchange)));
         } else {
             publish(exchange, event, null);
         }
     }
 
     private void publish(HttpServerExchange exchange, TrackedEvent event, CommitListener listener) {
-        if (!state.enterPublish()) {
+        ServiceState.Publish outcome = state.publish(() -> ring.tryPublish(event, listener));
+        if (outcome == ServiceState.Publish.SHUTTING_DOWN) {
             stats.reject(Rejection.SHUTTING_DOWN);
-            Replies.unavailable(exchange, 1, "shutting down: not accepting events; send them to another replica");
-            return;
         }
-        boolean published;
-        try {
-            published = ring.tryPublish(event, listener);
-        } finally {
-            state.exitPublish();
-        }
-        if (!published) {
-            Replies.unavailable(exchange, 1, "buffer full: the database is not keeping up; retry later");
+        if (outcome != ServiceState.Publish.PUBLISHED) {
+            Replies.unavailable(exchange, 1, outcome.reason());
         } else if (listener == null) {
             Replies.noContent(exchange);
         }

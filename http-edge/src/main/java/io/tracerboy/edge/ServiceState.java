@@ -1,6 +1,7 @@
 package io.tracerboy.edge;
 
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 /**
  * Lifecycle flags read by every handler, and the gate that makes stopping safe: once {@link #stopAccepting()} returns,
@@ -12,18 +13,31 @@ final class ServiceState {
     volatile boolean migrated;
     volatile String fatalError;
 
-    /** Enters the publish section; false (and nothing to exit) when the service no longer accepts events. */
-    boolean enterPublish() {
-        publishing.incrementAndGet();
-        if (accepting) {
-            return true;
+    /** What became of a publish through the gate. */
+    enum Publish {
+        PUBLISHED, RING_FULL, SHUTTING_DOWN;
+
+        /** The reason a refused publish is answered {@code 503} with. */
+        String reason() {
+            return this == SHUTTING_DOWN ? "shutting down: not accepting events; send them to another replica"
+                    : "buffer full: the database is not keeping up; retry later";
         }
-        publishing.decrementAndGet();
-        return false;
     }
 
-    void exitPublish() {
-        publishing.decrementAndGet();
+    /**
+     * Runs {@code tryPublish} (true when the ring took the events) inside the gate, or not at all once the service has
+     * stopped accepting events.
+     */
+    Publish publish(BooleanSupplier tryPublish) {
+        publishing.incrementAndGet();
+        try {
+            if (!accepting) {
+                return Publish.SHUTTING_DOWN;
+            }
+            return tryPublish.getAsBoolean() ? Publish.PUBLISHED : Publish.RING_FULL;
+        } finally {
+            publishing.decrementAndGet();
+        }
     }
 
     /** Refuses new events and waits for the publishes already past the check (a few microseconds at most). */

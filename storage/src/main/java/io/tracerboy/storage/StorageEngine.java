@@ -31,10 +31,9 @@ public enum StorageEngine {
     /**
      * The engine a fresh schema gets: TimescaleDB when its extension is installed, preloaded and creatable by this
      * user; plain PostgreSQL otherwise; forcing TimescaleDB fails where it cannot be had. Probes on a connection of
-     * its own
-     * from {@code probeConnection}: without the library in {@code shared_preload_libraries}, {@code CREATE EXTENSION
-     * timescaledb} raises a FATAL that closes the connection, which must not be one the migration needs (nor one a
-     * pool would hand out again).
+     * its own from {@code probeConnection}: without the library in {@code shared_preload_libraries},
+     * {@code CREATE EXTENSION timescaledb} raises a FATAL that closes the connection, which must not be one the
+     * migration needs (nor one a pool would hand out again).
      */
     public static Choice choose(ConnectionOpener probeConnection, EnginePreference preference) throws SQLException {
         if (preference == EnginePreference.POSTGRESQL) {

@@ -109,11 +109,15 @@ class CopyBatchSinkIT {
         assertThat(new HourlyStats(database.dataSource()).read(H0)).isEqualTo(new HourlyCounts(3, 4, 0));
     }
 
-    @Test
-    void twoWritersWithOverlappingUsersCountEachUserOnce() throws Exception {
-        int batches = 40;
-        int usersPerBatch = 500;
+    /** Builds writer {@code writer}'s batch number {@code b}. */
+    private interface BatchOfWriter {
+        EventBatch build(int writer, int b);
+    }
+
+    /** Two writers, each with a sink of its own, write {@code batches} batches at once; answers the batches written. */
+    private static List<EventBatch> writeConcurrently(int batches, BatchOfWriter batchOfWriter) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(2);
+        List<EventBatch> written = java.util.Collections.synchronizedList(new ArrayList<>());
         try {
             List<Future<?>> writers = new ArrayList<>();
             for (int w = 0; w < 2; w++) {
@@ -121,14 +125,9 @@ class CopyBatchSinkIT {
                 writers.add(pool.submit(() -> {
                     CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000);
                     for (int b = 0; b < batches; b++) {
-                        EventBatch batch = new EventBatch(usersPerBatch);
-                        for (int u = 0; u < usersPerBatch; u++) {
-                            // users 0..2999 overlap between the writers, in different orders and batches
-                            int user = (writer == 0 ? b * 97 + u * 31 : b * 61 + u * 17) % 3_000;
-                            long ts = H0 + (b % 2) * Hours.HOUR_MS + u;
-                            batch.add(ts, "user-" + user, u % 3 == 0 ? EventKind.CLICK : EventKind.IMPRESSION);
-                        }
+                        EventBatch batch = batchOfWriter.build(writer, b);
                         sink.write(batch);
+                        written.add(batch);
                     }
                     return null;
                 }));
@@ -139,6 +138,23 @@ class CopyBatchSinkIT {
         } finally {
             pool.shutdown();
         }
+        return written;
+    }
+
+    @Test
+    void twoWritersWithOverlappingUsersCountEachUserOnce() throws Exception {
+        int batches = 40;
+        int usersPerBatch = 500;
+        writeConcurrently(batches, (writer, b) -> {
+            EventBatch batch = new EventBatch(usersPerBatch);
+            for (int u = 0; u < usersPerBatch; u++) {
+                // users 0..2999 overlap between the writers, in different orders and batches
+                int user = (writer == 0 ? b * 97 + u * 31 : b * 61 + u * 17) % 3_000;
+                long ts = H0 + (b % 2) * Hours.HOUR_MS + u;
+                batch.add(ts, "user-" + user, u % 3 == 0 ? EventKind.CLICK : EventKind.IMPRESSION);
+            }
+            return batch;
+        });
         HourlyStats stats = new HourlyStats(database.dataSource());
         for (long hour : new long[] {H0, H0 + Hours.HOUR_MS}) {
             String where = " FROM events WHERE ts >= to_timestamp(" + hour / 1000 + ") AND ts < to_timestamp("
@@ -156,34 +172,16 @@ class CopyBatchSinkIT {
     void twoWritersSendingTheSameEventIdsStoreAndCountEachOnce() throws Exception {
         int batches = 30;
         int eventsPerBatch = 400;
-        ExecutorService pool = Executors.newFixedThreadPool(2);
-        List<EventBatch> written = java.util.Collections.synchronizedList(new ArrayList<>());
-        try {
-            List<Future<?>> writers = new ArrayList<>();
-            for (int w = 0; w < 2; w++) {
-                int writer = w;
-                writers.add(pool.submit(() -> {
-                    CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000);
-                    for (int b = 0; b < batches; b++) {
-                        EventBatch batch = new EventBatch(eventsPerBatch);
-                        for (int e = 0; e < eventsPerBatch; e++) {
-                            // ids 0..5999 overlap between the writers, in different orders; each id has one content
-                            int id = (writer == 0 ? b * eventsPerBatch + e : 11_999 - (b * eventsPerBatch + e)) % 6_000;
-                            batch.add(H0 + id % 2 * Hours.HOUR_MS + id, "user-" + id % 1_000,
-                                    id % 3 == 0 ? EventKind.CLICK : EventKind.IMPRESSION, "id-" + id);
-                        }
-                        sink.write(batch);
-                        written.add(batch);
-                    }
-                    return null;
-                }));
+        List<EventBatch> written = writeConcurrently(batches, (writer, b) -> {
+            EventBatch batch = new EventBatch(eventsPerBatch);
+            for (int e = 0; e < eventsPerBatch; e++) {
+                // ids 0..5999 overlap between the writers, in different orders; each id has one content
+                int id = (writer == 0 ? b * eventsPerBatch + e : 11_999 - (b * eventsPerBatch + e)) % 6_000;
+                batch.add(H0 + id % 2 * Hours.HOUR_MS + id, "user-" + id % 1_000,
+                        id % 3 == 0 ? EventKind.CLICK : EventKind.IMPRESSION, "id-" + id);
             }
-            for (Future<?> writer : writers) {
-                writer.get();
-            }
-        } finally {
-            pool.shutdown();
-        }
+            return batch;
+        });
         long resends = written.stream().mapToLong(batch -> java.util.stream.IntStream.range(0, batch.size())
                 .filter(batch::isDuplicate).count()).sum();
         assertThat(testDatabase.queryLong("SELECT count(*) FROM events")).isEqualTo(6_000);

@@ -34,9 +34,15 @@ public final class TcpProxy implements AutoCloseable {
 
     /** Proxies to the host and port of {@code jdbcUrl}. */
     public TcpProxy(String jdbcUrl) throws IOException {
-        this(URI.create(jdbcUrl.substring("jdbc:".length())).getHost(),
-                URI.create(jdbcUrl.substring("jdbc:".length())).getPort() < 0 ? 5432
-                        : URI.create(jdbcUrl.substring("jdbc:".length())).getPort());
+        this(uri(jdbcUrl).getHost(), postgresPort(uri(jdbcUrl)));
+    }
+
+    private static URI uri(String jdbcUrl) {
+        return URI.create(jdbcUrl.substring("jdbc:".length()));
+    }
+
+    private static int postgresPort(URI uri) {
+        return uri.getPort() < 0 ? 5432 : uri.getPort();
     }
 
     /** Proxies to {@code targetHost:targetPort} (an HTTP server too: the proxy only moves bytes). */
@@ -50,8 +56,7 @@ public final class TcpProxy implements AutoCloseable {
 
     /** The same JDBC URL, pointed at the proxy. */
     public String proxiedUrl(String jdbcUrl) {
-        URI uri = URI.create(jdbcUrl.substring("jdbc:".length()));
-        String authority = uri.getRawAuthority();
+        String authority = uri(jdbcUrl).getRawAuthority();
         return jdbcUrl.replaceFirst(java.util.regex.Pattern.quote(authority), "127.0.0.1:" + port);
     }
 
