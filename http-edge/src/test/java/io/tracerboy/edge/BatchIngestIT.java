@@ -228,6 +228,11 @@ class BatchIngestIT {
                 assertThat(full.headers().firstValue("Retry-After")).hasValue("1");
                 assertThat(full.body()).isEqualTo("{\"error\":\"buffer full: the database is not keeping up; "
                         + "retry later\"}\n");
+                // The same as a JSON array, which is parsed before the ring is asked (NDJSON is counted by lines).
+                HttpResponse<String> fullArray = batch(small, "application/json", ("[" + forty.replace("\n", ",")
+                        + "]").getBytes(StandardCharsets.UTF_8));
+                assertThat(fullArray.statusCode()).isEqualTo(503);
+                assertThat(fullArray.body()).isEqualTo(full.body());
                 assertThat(small.stats().accepted()).isEqualTo(accepted + 40);
                 proxy.restore();
                 awaitRowsWritten(small, 80);

@@ -256,4 +256,28 @@ public final class BatchParser {
         }
         return true;
     }
+
+    /** The most events one request may carry. */
+    public int maxEvents() {
+        return maxEvents;
+    }
+
+    /**
+     * The lines of an NDJSON body that hold anything but blanks: its events, if it is valid. Counted without parsing,
+     * so a body the ring cannot take anyway is refused for the price of one pass over its bytes.
+     */
+    public static int countLines(byte[] body, int length) {
+        int lines = 0;
+        boolean blank = true;
+        for (int i = 0; i < length; i++) {
+            byte b = body[i];
+            if (b == '\n') {
+                lines += blank ? 0 : 1;
+                blank = true;
+            } else if (b != ' ' && b != '\t' && b != '\r') {
+                blank = false;
+            }
+        }
+        return lines + (blank ? 0 : 1);
+    }
 }

@@ -29,7 +29,9 @@ public final class BatchingConsumer implements Runnable {
     private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final EventRing ring;
-    private final BatchPolicy policy;
+    /** The policy to use from the next step; {@link #policy} is the one in use, read by the writer only. */
+    private volatile BatchPolicy nextPolicy;
+    private BatchPolicy policy;
     private final BatchSink sink;
     private final RetryBackoff backoff;
     private final LongSupplier nanoClock;
@@ -47,17 +49,18 @@ public final class BatchingConsumer implements Runnable {
                             LongSupplier nanoClock, Sleeper sleeper, PipelineStats stats) {
         this.ring = ring;
         this.policy = policy;
+        this.nextPolicy = policy;
         this.sink = sink;
         this.backoff = backoff;
         this.nanoClock = nanoClock;
         this.sleeper = sleeper;
         this.stats = stats;
-        this.batch = new EventBatch(policy.batchSizeEvents());
+        this.batch = new EventBatch(Math.min(policy.batchSizeEvents(), 1 << 16));
         this.poller = ring.poller();
         this.copyIntoBatch = (slot, sequence, endOfBatch) -> {
             batch.add(slot.timestampMs, slot.userId, slot.kind, slot.eventId, slot.listener, slot.publishedNanos);
             slot.clear();
-            return batch.size() < batch.capacity();
+            return batch.size() < this.policy.batchSizeEvents();
         };
         this.thread = new Thread(this, "tracerboy-writer");
         this.thread.setDaemon(true);
@@ -66,6 +69,21 @@ public final class BatchingConsumer implements Runnable {
     /** Tells {@code listener} about every batch written from now on (metrics); call before {@link #start()}. */
     public void onFlush(FlushListener listener) {
         this.flushListener = listener;
+    }
+
+    /**
+     * Replaces the batch policy (a setting changed at runtime). The writer takes it at its next step: the batch in hand
+     * is kept and flushed under the new policy, so no event is lost, reordered or held back longer than the new
+     * policy allows.
+     */
+    public void setPolicy(BatchPolicy next) {
+        nextPolicy = next;
+        ring.wakeConsumer();
+    }
+
+    /** The policy in force (or about to be): for metrics and the settings API. */
+    public BatchPolicy policy() {
+        return nextPolicy;
     }
 
     /** Starts the writer thread. */
@@ -100,12 +118,17 @@ public final class BatchingConsumer implements Runnable {
      * the consumer with a fake clock and no thread.
      */
     Step step() {
+        policy = nextPolicy;
         boolean stopping = stopRequested;
         PollState state;
-        try {
-            state = poller.poll(copyIntoBatch);
-        } catch (Exception e) {
-            throw new IllegalStateException("polling the ring failed", e);
+        if (batch.size() >= policy.batchSizeEvents()) {
+            state = PollState.PROCESSING; // full already: the batch size was lowered, flush before taking more
+        } else {
+            try {
+                state = poller.poll(copyIntoBatch);
+            } catch (Exception e) {
+                throw new IllegalStateException("polling the ring failed", e);
+            }
         }
         boolean drainedForShutdown = stopping && state == PollState.IDLE;
         BatchPolicy.Trigger trigger = policy.decide(batch.size(), batch.oldestPublishedNanos(), nanoClock.getAsLong(),
@@ -125,10 +148,13 @@ public final class BatchingConsumer implements Runnable {
 
     private void flush(BatchPolicy.Trigger trigger) {
         int events = batch.size();
+        long oldestNanos = batch.oldestPublishedNanos();
         long startNanos = nanoClock.getAsLong();
         if (writeOrIsolate(batch)) {
+            long endNanos = nanoClock.getAsLong();
             stats.flushesByTrigger[trigger.ordinal()].incrementAndGet();
-            flushListener.onFlush(events, trigger, nanoClock.getAsLong() - startNanos);
+            policy.onFlushed(events, oldestNanos, startNanos, endNanos);
+            flushListener.onFlush(events, trigger, endNanos - startNanos);
         } else {
             abandon(batch);
         }

@@ -8,12 +8,12 @@ import java.util.UUID;
  * flush to flush, so a sink must not keep a reference to it after {@code write} returns.
  */
 public final class EventBatch {
-    private final long[] timestampsMs;
-    private final String[] userIds;
-    private final EventKind[] kinds;
-    private final CommitListener[] listeners;
-    private final String[] eventIds;
-    private final boolean[] duplicates;
+    private long[] timestampsMs;
+    private String[] userIds;
+    private EventKind[] kinds;
+    private CommitListener[] listeners;
+    private String[] eventIds;
+    private boolean[] duplicates;
     private int size;
     // Volatile: the writer owns it, metrics read it from other threads (the age of the oldest unwritten event).
     private volatile long oldestPublishedNanos = Long.MAX_VALUE;
@@ -29,12 +29,12 @@ public final class EventBatch {
         duplicates = new boolean[capacityEvents];
     }
 
-    /** Appends one event without an id; the caller keeps {@code size() < capacity()}. */
+    /** Appends one event without an id; the arrays grow when full (a batch size raised at runtime). */
     public void add(long timestampMs, String userId, EventKind kind) {
         add(timestampMs, userId, kind, null, null, 0);
     }
 
-    /** Appends one event with its id (or null); the caller keeps {@code size() < capacity()}. */
+    /** Appends one event with its id (or null). */
     public void add(long timestampMs, String userId, EventKind kind, String eventId) {
         add(timestampMs, userId, kind, eventId, null, 0);
     }
@@ -44,6 +44,9 @@ public final class EventBatch {
         if (size == 0 || publishedNanos - oldestPublishedNanos < 0) {
             oldestPublishedNanos = publishedNanos;
         }
+        if (size == timestampsMs.length) {
+            grow();
+        }
         timestampsMs[size] = timestampMs;
         userIds[size] = userId;
         kinds[size] = kind;
@@ -51,6 +54,16 @@ public final class EventBatch {
         duplicates[size] = false;
         listeners[size] = listener;
         size++;
+    }
+
+    private void grow() {
+        int capacity = Math.max(16, timestampsMs.length * 2);
+        timestampsMs = Arrays.copyOf(timestampsMs, capacity);
+        userIds = Arrays.copyOf(userIds, capacity);
+        kinds = Arrays.copyOf(kinds, capacity);
+        listeners = Arrays.copyOf(listeners, capacity);
+        eventIds = Arrays.copyOf(eventIds, capacity);
+        duplicates = Arrays.copyOf(duplicates, capacity);
     }
 
     public int size() {

@@ -100,6 +100,11 @@ public final class EventRing {
         }
     }
 
+    /** Whether {@code events} would fit now (a hint: another thread may take the room before a publish). */
+    public boolean hasRoomFor(int events) {
+        return ringBuffer.hasAvailableCapacity(events);
+    }
+
     /** Total slots. */
     public int capacitySlots() {
         return ringBuffer.getBufferSize();

@@ -127,4 +127,12 @@ class BatchParserTest {
         assertThatThrownBy(() -> parser.parse(notArray, notArray.length, Format.JSON_ARRAY, NOW_MS))
                 .hasMessage("body: expected a JSON array of events, found an object");
     }
+
+    @Test
+    void countsTheLinesThatHoldAnythingButBlanksWithoutParsing() {
+        byte[] body = "{\"a\":1}\r\n\n  \t\r\n{\"b\":2}\n{\"c\":3}".getBytes(StandardCharsets.UTF_8);
+        assertThat(BatchParser.countLines(body, body.length)).isEqualTo(3);
+        assertThat(BatchParser.countLines(body, 9)).isEqualTo(1);
+        assertThat(BatchParser.countLines(new byte[0], 0)).isZero();
+    }
 }

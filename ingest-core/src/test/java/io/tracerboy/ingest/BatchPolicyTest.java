@@ -50,4 +50,40 @@ class BatchPolicyTest {
         assertThat(policy.decide(1, oldest, oldest + 49 * MS, false)).isEqualTo(NONE);
         assertThat(policy.decide(1, oldest, oldest + 50 * MS, false)).isEqualTo(INTERVAL);
     }
+
+    @Test
+    void theAdaptivePolicyLingersForTheTargetLessTheRecentWriteTime() {
+        BatchPolicy auto = BatchPolicy.adaptive(100 * MS);
+        for (long t = 0; t < 1_000 * MS; t += 50 * MS) {
+            auto.onFlushed(1_000, t, t, t + 10 * MS); // 1 000 events every 50 ms, written in 10 ms
+        }
+        assertThat(auto.lingerNanos()).isEqualTo(85 * MS); // 100 less 5 (margin) less 10 (write)
+        assertThat(auto.decide(1_000, 0, 84 * MS, false)).isEqualTo(NONE);
+        assertThat(auto.decide(1_000, 0, 85 * MS, false)).isEqualTo(INTERVAL);
+        assertThat(auto.decide(BatchPolicy.AUTO_MAX_BATCH_EVENTS, 0, 0, false)).isEqualTo(SIZE);
+    }
+
+    @Test
+    void theAdaptivePolicyStopsLingeringWhenWritesTakeTheWholeTargetAndComesBackWhenTheyRecover() {
+        BatchPolicy auto = BatchPolicy.adaptive(100 * MS);
+        long t = 0;
+        for (int i = 0; i < 5; i++, t += 200 * MS) {
+            auto.onFlushed(50_000, t, t, t + 150 * MS); // the database falls behind
+        }
+        assertThat(auto.lingerNanos()).isZero();
+        assertThat(auto.decide(1, t, t, false)).isEqualTo(INTERVAL); // take whatever waited, at once
+        for (int i = 0; i < 40; i++, t += 50 * MS) {
+            auto.onFlushed(1_000, t, t, t + 5 * MS); // and recovers: the estimate decays back
+        }
+        assertThat(auto.lingerNanos()).isBetween(85 * MS, 90 * MS);
+    }
+
+    @Test
+    void theAdaptivePolicyDoesNotLingerForEventsTooSparseToShareACommit() {
+        BatchPolicy auto = BatchPolicy.adaptive(100 * MS);
+        for (long t = 0; t < 10_000 * MS; t += 1_000 * MS) {
+            auto.onFlushed(1, t, t, t + MS); // one event a second
+        }
+        assertThat(auto.lingerNanos()).isZero();
+    }
 }

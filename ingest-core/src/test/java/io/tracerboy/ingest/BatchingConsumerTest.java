@@ -183,4 +183,63 @@ class BatchingConsumerTest {
         assertThat(sink.written()).hasSize(500);
         assertThat(ring.depthSlots()).isZero();
     }
+
+    @Test
+    void aPolicyChangedMidStreamAppliesFromTheNextBatchAndKeepsEveryEventInOrder() {
+        BatchingConsumer consumer = consumer(3, 1_000);
+        publish("a", "b", "c", "d", "e");
+        consumer.step(); // a, b, c: full at 3
+        consumer.step(); // d, e wait for the interval
+        assertThat(sink.batches).hasSize(1);
+
+        consumer.setPolicy(new BatchPolicy(2, 10 * MS));
+        publish("f");
+        consumer.step(); // d, e in hand: full under the new size
+        consumer.step(); // f taken
+        nowNanos += 10 * MS;
+        consumer.step(); // f has waited the new, shorter interval
+        consumer.setPolicy(new BatchPolicy(10, 1_000 * MS));
+        publish("g", "h", "i");
+        nowNanos += 999 * MS;
+        consumer.step();
+        assertThat(sink.batches).hasSize(3); // g, h, i linger: the new interval is longer again
+        nowNanos += MS;
+        consumer.step();
+
+        assertThat(sink.batches).extracting(batch -> batch.stream().map(TrackedEvent::userId).toList())
+                .containsExactly(List.of("a", "b", "c"), List.of("d", "e"), List.of("f"), List.of("g", "h", "i"));
+        assertThat(consumer.policy().batchSizeEvents()).isEqualTo(10);
+    }
+
+    @Test
+    void theAdaptivePolicyBatchesSparseEventsAtOnceAndLingersWhenMoreAreComing() {
+        BatchingConsumer consumer = consumer(1, 1);
+        consumer.setPolicy(BatchPolicy.adaptive(100 * MS));
+        sink.writeNanos = 5 * MS;
+        sink.clock = nanos -> nowNanos += nanos;
+        // One event a second: none would join a linger, so once the policy has seen that, each is written at once.
+        for (int i = 0; i < 15; i++) {
+            publish("sparse" + i);
+            consumer.step();
+            nowNanos += 1_000 * MS;
+            consumer.step();
+        }
+        assertThat(consumer.policy().lingerNanos()).isZero();
+        publish("sparse-last");
+        consumer.step();
+        assertThat(sink.batches).hasSize(16).allSatisfy(batch -> assertThat(batch).hasSize(1));
+
+        // Then 60 events every 10 ms: the writer lingers and batches them.
+        int before = sink.batches.size();
+        for (int tick = 0; tick < 200; tick++) {
+            for (int i = 0; i < 60 && tick % 10 == 0 || i < 6 && tick % 10 != 0; i++) {
+                publish("busy" + tick + "-" + i);
+            }
+            consumer.step();
+            nowNanos += MS;
+        }
+        List<List<TrackedEvent>> busy = sink.batches.subList(before, sink.batches.size());
+        assertThat(busy.get(busy.size() - 1).size()).isGreaterThan(100);
+        assertThat(consumer.policy().lingerNanos()).isBetween(80 * MS, 95 * MS);
+    }
 }

@@ -2,6 +2,7 @@ package io.tracerboy.ingest;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongConsumer;
 import java.util.function.Predicate;
 
 /** A sink that keeps what it is given, fails transiently a set number of times, and refuses chosen events. */
@@ -12,6 +13,9 @@ final class RecordingBatchSink implements BatchSink {
     int transientFailuresLeft;
     int deadLetterFailuresLeft;
     Predicate<TrackedEvent> refused = event -> false;
+    /** How long a write takes, told to {@link #clock} (a test's fake clock) after each successful write. */
+    long writeNanos;
+    LongConsumer clock = nanos -> { };
 
     @Override
     public void write(EventBatch batch) throws Exception {
@@ -26,6 +30,7 @@ final class RecordingBatchSink implements BatchSink {
             }
         }
         batches.add(events);
+        clock.accept(writeNanos);
     }
 
     @Override

@@ -27,27 +27,47 @@ public final class BinaryCopyEncoder {
      * {@link #length()}.
      */
     public void encode(EventBatch batch) {
+        start();
+        for (int i = 0; i < batch.size(); i++) {
+            if (!batch.isDuplicate(i)) { // a resend of an event id already counted is left out
+                row(batch, i);
+            }
+        }
+        finish();
+    }
+
+    /** Begins a COPY stream in an emptied buffer: its header. */
+    public void start() {
         length = 0;
-        ensure(HEADER.length + 2);
+        ensure(HEADER.length);
         System.arraycopy(HEADER, 0, buffer, 0, HEADER.length);
         length = HEADER.length;
-        for (int i = 0; i < batch.size(); i++) {
-            if (batch.isDuplicate(i)) {
-                continue; // a resend of an event id already counted
-            }
-            String user = batch.userId(i);
-            ensure(2 + 12 + 4 + user.length() * 3 + 6 + 2);
-            putShort(3);
-            putInt(8);
-            putLong(batch.timestampMs(i) * 1000 - PG_EPOCH_OFFSET_MICROS);
-            int lengthAt = length;
-            length += 4;
-            int userBytes = putUtf8(user);
-            putIntAt(lengthAt, userBytes);
-            putInt(2);
-            putShort(batch.kind(i).code());
-        }
+    }
+
+    /** Appends event {@code i} of {@code batch} as one row. */
+    public void row(EventBatch batch, int i) {
+        String user = batch.userId(i);
+        ensure(2 + 12 + 4 + user.length() * 3 + 6);
+        putShort(3);
+        putInt(8);
+        putLong(batch.timestampMs(i) * 1000 - PG_EPOCH_OFFSET_MICROS);
+        int lengthAt = length;
+        length += 4;
+        int userBytes = putUtf8(user);
+        putIntAt(lengthAt, userBytes);
+        putInt(2);
+        putShort(batch.kind(i).code());
+    }
+
+    /** Appends the end-of-data marker. */
+    public void finish() {
+        ensure(2);
         putShort(-1);
+    }
+
+    /** Forgets what {@link #buffer()} holds (it has been sent), to go on appending rows of the same stream. */
+    public void clear() {
+        length = 0;
     }
 
     public byte[] buffer() {
