@@ -1,7 +1,5 @@
 package io.tracerboy.edge;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.tracerboy.ingest.BatchParser;
 import io.tracerboy.ingest.CommitListener;
 import io.tracerboy.ingest.EventRing;
@@ -15,8 +13,6 @@ import io.undertow.util.Headers;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -33,7 +29,6 @@ import java.util.zip.ZipException;
  * are JSON.
  */
 final class BatchIngestHandler implements HttpHandler {
-    private static final JsonFactory JSON = JsonFactory.builder().build();
     private static final String NDJSON = "application/x-ndjson";
     private static final String JSON_ARRAY = "application/json";
 
@@ -111,7 +106,7 @@ final class BatchIngestHandler implements HttpHandler {
         }
         if (!result.valid()) {
             stats.reject(Rejection.INVALID, result.events().size() + result.errorCount());
-            answer(exchange, 400, errors(result));
+            JsonReplies.send(exchange, 400, errors(result));
             return;
         }
         List<TrackedEvent> events = result.events();
@@ -123,7 +118,7 @@ final class BatchIngestHandler implements HttpHandler {
         if (outcome != ServiceState.Publish.PUBLISHED) {
             unavailable(exchange, outcome.reason());
         } else if (answer == null) {
-            answer(exchange, 200, "{\"accepted\":" + events.size() + "}");
+            JsonReplies.send(exchange, 200, "{\"accepted\":" + events.size() + "}");
         }
         // In committed mode the exchange stays open: the last commit answers it (it was dispatched, so it waits).
     }
@@ -183,30 +178,16 @@ final class BatchIngestHandler implements HttpHandler {
 
     private void refuse(HttpServerExchange exchange, int status, Rejection rejection, String reason) {
         stats.reject(rejection);
-        answer(exchange, status, error(reason));
+        JsonReplies.send(exchange, status, JsonReplies.error(reason));
     }
 
     private static void unavailable(HttpServerExchange exchange, String reason) {
         exchange.getResponseHeaders().put(Headers.RETRY_AFTER, 1);
-        answer(exchange, 503, error(reason));
-    }
-
-    private static void answer(HttpServerExchange exchange, int status, String json) {
-        exchange.setStatusCode(status);
-        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
-        exchange.getResponseSender().send(json + "\n");
-    }
-
-    static String error(String reason) {
-        return json(generator -> {
-            generator.writeStartObject();
-            generator.writeStringField("error", reason);
-            generator.writeEndObject();
-        });
+        JsonReplies.send(exchange, 503, JsonReplies.error(reason));
     }
 
     private static String errors(BatchParser.Result result) {
-        return json(generator -> {
+        return JsonReplies.write(generator -> {
             generator.writeStartObject();
             generator.writeNumberField("invalid", result.errorCount());
             generator.writeArrayFieldStart("errors");
@@ -219,20 +200,6 @@ final class BatchIngestHandler implements HttpHandler {
             generator.writeEndArray();
             generator.writeEndObject();
         });
-    }
-
-    private interface Writing {
-        void write(JsonGenerator generator) throws IOException;
-    }
-
-    private static String json(Writing writing) {
-        StringWriter out = new StringWriter();
-        try (JsonGenerator generator = JSON.createGenerator(out)) {
-            writing.write(generator);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toString();
     }
 
     private static String mediaType(String header) {
@@ -291,13 +258,15 @@ final class BatchIngestHandler implements HttpHandler {
             }
             exchange.getIoThread().execute(() -> {
                 if (notWritten.get() == 0 && unknown.get() == 0) {
-                    answer(exchange, 200, "{\"accepted\":" + events + ",\"duplicates\":" + resends.get() + "}");
+                    JsonReplies.send(exchange, 200, "{\"accepted\":" + events + ",\"duplicates\":" + resends.get()
+                            + "}");
                 } else if (notWritten.get() == events) {
                     unavailable(exchange, "not written: the service stopped while the database was unreachable; "
                             + "send the batch again");
                 } else {
-                    answer(exchange, 504, error("outcome unknown: the service stopped while the database was "
-                            + "unreachable and part of this batch may be stored; send it again only with event ids"));
+                    JsonReplies.send(exchange, 504, JsonReplies.error("outcome unknown: the service stopped while the "
+                            + "database was unreachable and part of this batch may be stored; send it again only with "
+                            + "event ids"));
                 }
             });
         }

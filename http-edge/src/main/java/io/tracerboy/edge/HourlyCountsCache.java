@@ -19,7 +19,7 @@ final class HourlyCountsCache {
     private final ConcurrentHashMap<Long, Entry> entries = new ConcurrentHashMap<>();
     private final LongSupplier commitGeneration;
     private final LongSupplier nanoClock;
-    private final long ttlNanos;
+    private volatile long ttlNanos;
 
     HourlyCountsCache(LongSupplier commitGeneration, LongSupplier nanoClock, long ttlNanos) {
         this.commitGeneration = commitGeneration;
@@ -27,14 +27,27 @@ final class HourlyCountsCache {
         this.ttlNanos = ttlNanos;
     }
 
+    /** Changes the time-to-live from the next lookup (a runtime setting); 0 turns the cache off. */
+    void setTtlNanos(long ttl) {
+        ttlNanos = ttl;
+        if (ttl == 0) {
+            entries.clear();
+        }
+    }
+
+    long ttlNanos() {
+        return ttlNanos;
+    }
+
     /** The cached counts of the hour if still current, else null. */
     HourlyCounts get(long hourStartMs) {
-        if (ttlNanos == 0) {
+        long ttl = ttlNanos;
+        if (ttl == 0) {
             return null;
         }
         Entry entry = entries.get(hourStartMs);
         if (entry == null || entry.commitGeneration() != commitGeneration.getAsLong()
-                || nanoClock.getAsLong() - entry.readAtNanos() >= ttlNanos) {
+                || nanoClock.getAsLong() - entry.readAtNanos() >= ttl) {
             return null;
         }
         return entry.counts();

@@ -31,7 +31,8 @@ final class ReadinessHandler implements HttpHandler {
         }
     }
 
-    private String notReadyReason() {
+    /** Why the service is not ready, or null when it is. */
+    String notReadyReason() {
         if (!state.accepting) {
             return "shutting down";
         }

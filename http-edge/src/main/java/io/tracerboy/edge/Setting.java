@@ -1,6 +1,8 @@
 package io.tracerboy.edge;
 
 import io.tracerboy.storage.EnginePreference;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +22,9 @@ public final class Setting<T> {
     interface Parser<T> {
         T parse(String raw);
     }
+
+    /** {@link #FLUSH_INTERVAL_MS}'s value for {@code auto}. */
+    public static final long AUTO = -1;
 
     /** Filled by the constructor, so declaring a setting below is all it takes to add one. */
     private static final List<Setting<?>> DECLARED = new ArrayList<>();
@@ -43,14 +48,19 @@ public final class Setting<T> {
             "address the HTTP server listens on");
     public static final Setting<Integer> PORT = integer("PORT", 9090, 0, 65_535, "", "HTTP port, 0 for any free port");
     public static final Setting<Integer> BATCH_SIZE = integer("BATCH_SIZE", 10_000, 1, 1_000_000, "events",
-            "most events per COPY transaction");
+            "most events per COPY transaction").changeableAtRuntime();
     public static final Setting<AckMode> ACK_MODE = choice("ACK_MODE", AckMode.BUFFERED,
             "buffered (204 once in memory) or committed (204 once the event's transaction committed)");
     public static final Setting<Long> FLUSH_INTERVAL_MS = new Setting<>("FLUSH_INTERVAL_MS",
-            "100 ms with ACK_MODE=buffered, 0 with committed", "an integer 0..60000", range(0, 60_000),
+            "100 ms with ACK_MODE=buffered, 0 with committed", "auto or an integer 0..60000",
+            raw -> "auto".equals(raw) ? Long.valueOf(AUTO) : range(0, 60_000).parse(raw),
             c -> c.get(Setting.ACK_MODE) == AckMode.COMMITTED ? 0L : 100L,
             "longest time, in ms, an event waits in a partial batch before it is written (committed-mode clients wait "
-                    + "for the commit, hence 0 there)");
+                    + "for the commit, hence 0 there); auto: the writer chooses, to keep TARGET_LAG_MS")
+            .shownAs(ms -> ms == AUTO ? "auto" : Long.toString(ms)).changeableAtRuntime();
+    public static final Setting<Long> TARGET_LAG_MS = longInteger("TARGET_LAG_MS", 100, 1, 60_000, "ms",
+            "with FLUSH_INTERVAL_MS=auto: the visibility lag (POST to counted) the writer keeps; BATCH_SIZE is then "
+                    + "ignored").changeableAtRuntime();
     public static final Setting<Integer> RING_SIZE = new Setting<>("RING_SIZE", "262144 slots",
             "a power of two 64..67108864",
             raw -> {
@@ -91,12 +101,37 @@ public final class Setting<T> {
     public static final Setting<Integer> IDLE_TIMEOUT_MS = integer("IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000, "ms",
             "time an idle keep-alive connection stays open");
     public static final Setting<Long> GET_CACHE_TTL_MS = longInteger("GET_CACHE_TTL_MS", 50, 0, 60_000, "ms",
-            "longest time a GET answer is reused, never past this process's next commit; 0 turns the cache off");
+            "longest time a GET answer is reused, never past this process's next commit; 0 turns the cache off")
+            .changeableAtRuntime();
     public static final Setting<LogFormat> LOG_FORMAT = choice("LOG_FORMAT", LogFormat.TEXT,
             "text (one line per entry) or json (one JSON object per line, for log shippers)");
 
+    public static final Setting<String> ADMIN_TOKEN = new Setting<>("ADMIN_TOKEN", "unset: admin API off",
+            "a token of 16..1024 visible ASCII characters", Setting::token, c -> null,
+            "bearer token for /admin/*; unset (and no ADMIN_TOKEN_FILE): the admin API answers 404")
+            .shownAs(token -> token == null ? "(unset: admin API off)" : "****").emptyMeansUnset().secret();
+    public static final Setting<String> ADMIN_TOKEN_FILE = new Setting<>("ADMIN_TOKEN_FILE", "unset",
+            "a readable file holding a token of 16..1024 visible ASCII characters", raw -> {
+                try {
+                    return token(Files.readString(Path.of(raw)).strip());
+                } catch (IOException | RuntimeException e) {
+                    return null;
+                }
+            }, c -> null, "file holding the admin token (e.g. a mounted secret), instead of ADMIN_TOKEN")
+            .shownAs(token -> token == null ? "(unset)" : "****").emptyMeansUnset();
+
     /** Every setting, in declaration order: the order they are read (a default may use an earlier one) and listed. */
     public static final List<Setting<?>> ALL = List.copyOf(DECLARED);
+
+    /** The settings {@code POST /admin/settings} may change on a running service. */
+    public static List<Setting<?>> changeable() {
+        return ALL.stream().filter(s -> s.live).toList();
+    }
+
+    /** The setting named {@code name} (its environment variable), or null. */
+    public static Setting<?> named(String name) {
+        return ALL.stream().filter(s -> s.name.equals(name)).findFirst().orElse(null);
+    }
 
     /** How log lines are written. */
     public enum LogFormat {
@@ -111,6 +146,8 @@ public final class Setting<T> {
     private final String help;
     private Function<T, String> shown = String::valueOf;
     private boolean blankMeansDefault;
+    private boolean live;
+    private boolean secret;
 
     private Setting(String name, String defaultText, String expected, Parser<T> parser,
                     Function<TracerboyConfig, T> defaultValue, String help) {
@@ -176,6 +213,27 @@ public final class Setting<T> {
         return this;
     }
 
+    /** May change at runtime, through {@code POST /admin/settings}. */
+    private Setting<T> changeableAtRuntime() {
+        this.live = true;
+        return this;
+    }
+
+    /** A value never to be echoed, even in an error message. */
+    private Setting<T> secret() {
+        this.secret = true;
+        return this;
+    }
+
+    public boolean isLive() {
+        return live;
+    }
+
+    private static String token(String raw) {
+        return raw.length() >= 16 && raw.length() <= 1_024 && raw.chars().allMatch(c -> c > ' ' && c < 127) ? raw
+                : null;
+    }
+
     private Setting<T> emptyMeansUnset() {
         this.blankMeansDefault = true;
         return this;
@@ -220,8 +278,9 @@ public final class Setting<T> {
     T parse(String raw, String source) {
         T value = parser.parse(raw);
         if (value == null) {
-            String found = this == DATABASE_URL ? TracerboyConfig.maskUrl(raw) : raw;
-            throw new ConfigException(source + ": expected " + expected + ", found '" + found + "'");
+            String found = this == DATABASE_URL ? "'" + TracerboyConfig.maskUrl(raw) + "'"
+                    : secret ? "a hidden value of " + raw.length() + " characters" : "'" + raw + "'";
+            throw new ConfigException(source + ": expected " + expected + ", found " + found);
         }
         return value;
     }

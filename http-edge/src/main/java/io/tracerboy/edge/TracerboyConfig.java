@@ -28,6 +28,16 @@ public final class TracerboyConfig {
             throw new ConfigException(sources.get(Setting.MAX_BATCH_EVENTS) + ": expected at most RING_SIZE ("
                     + get(Setting.RING_SIZE) + "), found '" + maxBatchEvents + "'");
         }
+        if (get(Setting.ADMIN_TOKEN) != null && get(Setting.ADMIN_TOKEN_FILE) != null) {
+            throw new ConfigException(sources.get(Setting.ADMIN_TOKEN_FILE)
+                    + ": expected unset when ADMIN_TOKEN is set, found both set");
+        }
+    }
+
+    /** The admin bearer token, from ADMIN_TOKEN or ADMIN_TOKEN_FILE; null when the admin API is off. */
+    public String adminToken() {
+        String token = get(Setting.ADMIN_TOKEN);
+        return token != null ? token : get(Setting.ADMIN_TOKEN_FILE);
     }
 
     /** Reads the process's command line, system properties and environment. */

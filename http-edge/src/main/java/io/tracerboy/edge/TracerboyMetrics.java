@@ -13,6 +13,7 @@ import io.tracerboy.ingest.FlushListener;
 import io.tracerboy.ingest.PipelineStats;
 import java.util.Locale;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * The service's Prometheus metrics, on a registry of its own (so several servers in one JVM, as in tests, do not
@@ -25,6 +26,7 @@ final class TracerboyMetrics implements FlushListener {
     private final Histogram flushDuration;
     final Histogram getDuration;
     final Counter getRequests;
+    final Counter adminRefused;
 
     TracerboyMetrics(PipelineStats stats, EventRing ring, LongSupplier oldestUnwrittenNanos, LongSupplier nanoClock) {
         CounterWithCallback.builder().name("tracerboy_events_accepted")
@@ -87,7 +89,29 @@ final class TracerboyMetrics implements FlushListener {
                 .register(registry);
         getRequests = Counter.builder().name("tracerboy_get_requests").help("GET /analytics requests by status")
                 .labelNames("status").register(registry);
+        adminRefused = Counter.builder().name("tracerboy_admin_refused")
+                .help("Admin API requests refused (401), by reason: missing, malformed, empty, wrong, token_in_url")
+                .labelNames("reason").register(registry);
         JvmMetrics.builder().register(registry);
+    }
+
+    /** Exports the live settings, the writer's linger now and the count of runtime changes. */
+    void registerLive(LiveSettings live, Supplier<BatchPolicy> policy) {
+        GaugeWithCallback.builder().name("tracerboy_live_setting")
+                .help("Settings that can change at runtime, by name (FLUSH_INTERVAL_MS=auto is -1)").labelNames("name")
+                .callback(cb -> live.current().forEach((name, value) -> cb.call("auto".equals(value) ? -1
+                        : Double.parseDouble(value), name))).register(registry);
+        GaugeWithCallback.builder().name("tracerboy_flush_linger_seconds")
+                .help("How long the oldest event of a batch may wait now (the flush interval, or auto's choice)")
+                .callback(cb -> cb.call(policy.get().lingerNanos() / 1e9)).register(registry);
+        CounterWithCallback.builder().name("tracerboy_settings_changes")
+                .help("Setting values changed at runtime through the admin API")
+                .callback(cb -> cb.call(live.changes())).register(registry);
+    }
+
+    /** GET /analytics requests answered so far, any status. */
+    long getRequestsTotal() {
+        return (long) getRequests.collect().getDataPoints().stream().mapToDouble(p -> p.getValue()).sum();
     }
 
     @Override

@@ -24,6 +24,7 @@ import io.undertow.util.Methods;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -51,6 +52,7 @@ public final class TracerboyServer implements AutoCloseable {
     private final BatchingConsumer consumer;
     private final SchemaMigrator migrator;
     private final TracerboyMetrics metrics;
+    private final LiveSettings settings;
     private final InFlightRequests inFlight;
     private final Undertow undertow;
     private final Object lifecycle = new Object();
@@ -71,8 +73,7 @@ public final class TracerboyServer implements AutoCloseable {
                 config.get(Setting.DB_POOL_SIZE));
         // In the order events flow: ring, writer, schema; then the observers; then the HTTP edge.
         ring = new EventRing(config.get(Setting.RING_SIZE), System::nanoTime, stats);
-        BatchPolicy policy = new BatchPolicy(config.get(Setting.BATCH_SIZE),
-                TimeUnit.MILLISECONDS.toNanos(config.get(Setting.FLUSH_INTERVAL_MS)));
+        BatchPolicy policy = LiveSettings.policy(config);
         CopyBatchSink sink = new CopyBatchSink(database.dataSource(), config.get(Setting.USER_CACHE_PAIRS),
                 config.get(Setting.EVENT_ID_RETENTION_HOURS), System::currentTimeMillis);
         consumer = new BatchingConsumer(ring, policy, sink, BACKOFF, System::nanoTime, Thread::sleep, stats);
@@ -106,10 +107,19 @@ public final class TracerboyServer implements AutoCloseable {
                 config.get(Setting.MAX_BATCH_EVENTS), config.get(Setting.MAX_LINE_BYTES)), System::currentTimeMillis,
                 state, config.get(Setting.ACK_MODE), config.get(Setting.MAX_BATCH_BYTES),
                 config.get(Setting.REQUEST_TIMEOUT_MS));
-        HttpHandler readiness = new ReadinessHandler(state, stats, database::lastKnownReachable);
+        ReadinessHandler readiness = new ReadinessHandler(state, stats, database::lastKnownReachable);
+        HourlyCountsCache cache = new HourlyCountsCache(stats::commitGeneration, System::nanoTime,
+                TimeUnit.MILLISECONDS.toNanos(config.get(Setting.GET_CACHE_TTL_MS)));
         HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource()), System::currentTimeMillis,
-                metrics, new HourlyCountsCache(stats::commitGeneration, System::nanoTime,
-                TimeUnit.MILLISECONDS.toNanos(config.get(Setting.GET_CACHE_TTL_MS))), database::lastKnownReachable);
+                metrics, cache, database::lastKnownReachable);
+        settings = new LiveSettings(config, consumer, cache);
+        metrics.registerLive(settings, consumer::policy);
+        String adminToken = config.adminToken();
+        HttpHandler admin = new AdminHandler(adminToken, settings, metrics.adminRefused, () -> Map.of(
+                "linger_ms", TimeUnit.NANOSECONDS.toMillis(consumer.policy().lingerNanos()),
+                "batch_size_limit", consumer.policy().batchSizeEvents()));
+        StatusHandler status = new StatusHandler(stats, ring, consumer, readiness, settings, metrics, System::nanoTime,
+                adminToken != null);
         HttpHandler alive = exchange -> Replies.line(exchange, 200, "alive");
         HttpHandler scrape = new MetricsHandler(metrics.registry);
         RoutingHandler routes = Handlers.routing()
@@ -124,6 +134,18 @@ public final class TracerboyServer implements AutoCloseable {
                 .add(Methods.HEAD, "/readyz", readiness)
                 .get("/metrics", scrape)
                 .add(Methods.HEAD, "/metrics", scrape)
+                .get("/status", status.page())
+                .get("/status.json", status.json())
+                .get("/", exchange -> {
+                    exchange.setStatusCode(302);
+                    exchange.getResponseHeaders().put(Headers.LOCATION, "/status");
+                    exchange.endExchange();
+                })
+                .add(Methods.GET, "/admin/settings", admin)
+                .add(Methods.POST, "/admin/settings", admin)
+                .add(Methods.PUT, "/admin/settings", admin)
+                .add(Methods.DELETE, "/admin/settings", admin)
+                .add(Methods.PATCH, "/admin/settings", admin)
                 .setFallbackHandler(exchange -> Replies.line(exchange, 404, "not found: " + exchange.getRequestPath()))
                 .setInvalidMethodHandler(TracerboyServer::methodNotAllowed);
         inFlight = new InFlightRequests(routes);
@@ -218,6 +240,11 @@ public final class TracerboyServer implements AutoCloseable {
         return ring.depthSlots();
     }
 
+    /** The settings that can change while running (the admin API's view). */
+    LiveSettings liveSettings() {
+        return settings;
+    }
+
     public PipelineStats stats() {
         return stats;
     }
@@ -298,6 +325,7 @@ public final class TracerboyServer implements AutoCloseable {
         exchange.getResponseHeaders().put(Headers.ALLOW, switch (path) {
             case "/analytics" -> "GET, HEAD, POST";
             case "/analytics/batch" -> "POST";
+            case "/admin/settings" -> "GET, POST";
             default -> "GET, HEAD";
         });
         Replies.line(exchange, 405, "method not allowed: " + exchange.getRequestMethod() + " " + path);

@@ -12,6 +12,7 @@ import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -41,7 +42,12 @@ class TracerboyConfigTest {
         "BATCH_SIZE|1000001|BATCH_SIZE: expected an integer 1..1000000, found '1000001'",
         "PORT|65536|PORT: expected an integer 0..65535, found '65536'",
         "PORT|-1|PORT: expected an integer 0..65535, found '-1'",
-        "FLUSH_INTERVAL_MS|1.5|FLUSH_INTERVAL_MS: expected an integer 0..60000, found '1.5'",
+        "FLUSH_INTERVAL_MS|1.5|FLUSH_INTERVAL_MS: expected auto or an integer 0..60000, found '1.5'",
+        "TARGET_LAG_MS|0|TARGET_LAG_MS: expected an integer 1..60000, found '0'",
+        "ADMIN_TOKEN|short secret|ADMIN_TOKEN: expected a token of 16..1024 visible ASCII characters, found a hidden "
+                + "value of 12 characters",
+        "ADMIN_TOKEN_FILE|/nonexistent/token|ADMIN_TOKEN_FILE: expected a readable file holding a token of 16..1024 "
+                + "visible ASCII characters, found '/nonexistent/token'",
         "RING_SIZE|1000|RING_SIZE: expected a power of two 64..67108864, found '1000'",
         "RING_SIZE|32|RING_SIZE: expected a power of two 64..67108864, found '32'",
         "DB_POOL_SIZE|1|DB_POOL_SIZE: expected an integer 2..200, found '1'",
@@ -53,6 +59,21 @@ class TracerboyConfigTest {
     })
     void refusesABadValueNamingTheSettingWhatWasExpectedAndWhatWasFound(String name, String value, String message) {
         assertThatThrownBy(() -> fromEnv(Map.of(name, value))).isInstanceOf(ConfigException.class).hasMessage(message);
+    }
+
+    @Test
+    void theFlushIntervalMayBeAutoAndTheAdminTokenComesFromOneSourceOnly(@TempDir Path dir) throws Exception {
+        assertThat(fromEnv(Map.of("FLUSH_INTERVAL_MS", "auto")).get(Setting.FLUSH_INTERVAL_MS)).isEqualTo(Setting.AUTO);
+        assertThat(fromEnv(Map.of()).adminToken()).isNull();
+        Path file = Files.writeString(dir.resolve("token"), "from-a-file-0123456789\n");
+        TracerboyConfig fromFile = fromEnv(Map.of("ADMIN_TOKEN_FILE", file.toString()));
+        assertThat(fromFile.adminToken()).isEqualTo("from-a-file-0123456789");
+        assertThat(fromFile.describe()).containsEntry("ADMIN_TOKEN_FILE", "****");
+        assertThat(fromEnv(Map.of("ADMIN_TOKEN", "from-the-env-0123456789")).describe())
+                .containsEntry("ADMIN_TOKEN", "****");
+        assertThatThrownBy(() -> fromEnv(Map.of("ADMIN_TOKEN", "from-the-env-0123456789", "ADMIN_TOKEN_FILE",
+                file.toString())))
+                .hasMessage("ADMIN_TOKEN_FILE: expected unset when ADMIN_TOKEN is set, found both set");
     }
 
     @Test

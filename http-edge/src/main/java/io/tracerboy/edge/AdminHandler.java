@@ -1,0 +1,169 @@
+package io.tracerboy.edge;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import io.undertow.util.Methods;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * {@code /admin/settings}: {@code GET} reads the live settings, {@code POST} (a JSON object of name to value) changes
+ * them. Off, answering {@code 404} as for any unknown path, until an admin token is configured. Every request must
+ * carry it as {@code Authorization: Bearer <token>}; the comparison takes the same time wherever the tokens differ
+ * (SHA-256 digests compared with {@link MessageDigest#isEqual}). A token in the URL is refused even when right (URLs
+ * end up in logs and browser history). There are no cookies, and a change needs a JSON body and a bearer header,
+ * neither of which another site's page can send without the browser asking this server first (no CORS is answered), so
+ * the API cannot be driven across sites (CSRF). Every refusal is {@code 401}, counted in {@code /metrics} by reason,
+ * and never logs or echoes the token.
+ */
+final class AdminHandler implements HttpHandler {
+    private static final int MAX_BODY_BYTES = 65_536;
+    private static final String[] TOKEN_PARAMETERS = {"token", "access_token", "admin_token"};
+
+    private final byte[] tokenDigest;
+    private final LiveSettings settings;
+    private final Counter refused;
+    private final Supplier<Map<String, Object>> extra;
+
+    /** {@code extra}: values shown with the settings, read-only (e.g. the linger the adaptive policy chose). */
+    AdminHandler(String token, LiveSettings settings, Counter refused, Supplier<Map<String, Object>> extra) {
+        this.tokenDigest = token == null ? null : sha256(token);
+        this.settings = settings;
+        this.refused = refused;
+        this.extra = extra;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) {
+        if (tokenDigest == null) {
+            Replies.line(exchange, 404, "not found: " + exchange.getRequestPath());
+            return;
+        }
+        String refusal = refusal(exchange);
+        if (refusal != null) {
+            refused.labelValues(refusal).inc();
+            exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer realm=\"tracerboy admin\"");
+            JsonReplies.send(exchange, 401, JsonReplies.error(switch (refusal) {
+                case "token_in_url" -> "admin: the token belongs in an Authorization: Bearer header, never in the URL";
+                case "missing" -> "admin: expected an Authorization: Bearer header, found none";
+                case "malformed" -> "admin: expected an Authorization: Bearer header, found another scheme";
+                case "empty" -> "admin: expected a bearer token, found an empty one";
+                default -> "admin: the bearer token is not this service's admin token";
+            }));
+            return;
+        }
+        if (Methods.GET.equals(exchange.getRequestMethod())) {
+            JsonReplies.send(exchange, 200, describe(Map.of()));
+        } else if (Methods.POST.equals(exchange.getRequestMethod())) {
+            String type = exchange.getRequestHeaders().getFirst(Headers.CONTENT_TYPE);
+            if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+                JsonReplies.send(exchange, 415, JsonReplies.error("Content-Type: expected application/json, found "
+                        + (type == null ? "none" : "'" + type + "'")));
+                return;
+            }
+            RequestBodies.read(exchange, MAX_BODY_BYTES, true, 10_000,
+                    (ex, body, bytes) -> change(ex, body),
+                    (ex, found) -> JsonReplies.send(ex, 413, JsonReplies.error("request body: expected at most "
+                            + MAX_BODY_BYTES + " bytes, found " + found)));
+        } else {
+            exchange.getResponseHeaders().put(Headers.ALLOW, "GET, POST");
+            JsonReplies.send(exchange, 405, JsonReplies.error("method not allowed: " + exchange.getRequestMethod()
+                    + " " + exchange.getRequestPath() + " (changes only by POST)"));
+        }
+    }
+
+    /** Why the request is refused (the metric's label), or null when it carries the right token. */
+    private String refusal(HttpServerExchange exchange) {
+        for (String parameter : TOKEN_PARAMETERS) {
+            if (exchange.getQueryParameters().containsKey(parameter)) {
+                return "token_in_url";
+            }
+        }
+        String header = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
+        if (header == null) {
+            return "missing";
+        }
+        if (!header.regionMatches(true, 0, "Bearer", 0, 6) || header.length() > 6 && header.charAt(6) != ' ') {
+            return "malformed";
+        }
+        String token = header.substring(6).strip();
+        if (token.isEmpty()) {
+            return "empty";
+        }
+        return MessageDigest.isEqual(sha256(token), tokenDigest) ? null : "wrong";
+    }
+
+    private void change(HttpServerExchange exchange, byte[] body) {
+        Map<String, String> raw = new LinkedHashMap<>();
+        try (JsonParser parser = JsonReplies.JSON.createParser(body)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw new ConfigException("request body: expected a JSON object of setting names to values");
+            }
+            for (JsonToken token = parser.nextToken(); token == JsonToken.FIELD_NAME; token = parser.nextToken()) {
+                String name = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if (value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NUMBER_INT) {
+                    throw new ConfigException(name + ": expected a string or an integer, found " + parser.getText());
+                }
+                raw.put(name, parser.getText());
+            }
+        } catch (JsonProcessingException e) {
+            JsonReplies.send(exchange, 400, JsonReplies.error("request body: expected a JSON object, found "
+                    + e.getOriginalMessage()));
+            return;
+        } catch (IOException e) {
+            JsonReplies.send(exchange, 400, JsonReplies.error("request body: unreadable: " + e.getMessage()));
+            return;
+        } catch (ConfigException e) {
+            JsonReplies.send(exchange, 400, JsonReplies.error(e.getMessage()));
+            return;
+        }
+        try {
+            JsonReplies.send(exchange, 200, describe(settings.apply(raw)));
+        } catch (ConfigException e) {
+            JsonReplies.send(exchange, 400, JsonReplies.error(e.getMessage()));
+        }
+    }
+
+    /** {@code {"settings":{…},"changes":n,…extra,"changed":{…}}}. */
+    private String describe(Map<String, String> changed) {
+        return JsonReplies.write(generator -> {
+            generator.writeStartObject();
+            generator.writeObjectFieldStart("settings");
+            for (Map.Entry<String, String> setting : settings.current().entrySet()) {
+                generator.writeStringField(setting.getKey(), setting.getValue());
+            }
+            generator.writeEndObject();
+            generator.writeNumberField("changes", settings.changes());
+            for (Map.Entry<String, Object> value : extra.get().entrySet()) {
+                generator.writeFieldName(value.getKey());
+                generator.writeNumber(((Number) value.getValue()).longValue());
+            }
+            generator.writeObjectFieldStart("changed");
+            for (Map.Entry<String, String> setting : changed.entrySet()) {
+                generator.writeStringField(setting.getKey(), setting.getValue());
+            }
+            generator.writeEndObject();
+            generator.writeEndObject();
+        });
+    }
+
+    private static byte[] sha256(String text) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java has SHA-256", e);
+        }
+    }
+}

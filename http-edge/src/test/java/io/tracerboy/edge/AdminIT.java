@@ -1,0 +1,174 @@
+package io.tracerboy.edge;
+
+import static io.tracerboy.edge.TestServers.http;
+import static io.tracerboy.edge.TestServers.send;
+import static io.tracerboy.edge.TestServers.startServer;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tracerboy.testsupport.JarProcess;
+import io.tracerboy.testsupport.TestDatabase;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The admin API: off without a token, refusing every request without the right one, changing only valid values. */
+class AdminIT {
+    private static final String TOKEN = "s3cret-admin-token-for-tests";
+    private static TestDatabase database;
+    private static TracerboyServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        database = TestDatabase.create();
+        server = startServer(database.url(), Map.of("ADMIN_TOKEN", TOKEN, "BATCH_SIZE", "10000"));
+        assertThat(server.awaitReady(60_000)).isTrue();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+        database.close();
+    }
+
+    static HttpResponse<String> admin(TracerboyServer target, String method, String path, String authorization,
+                                      String contentType, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + target.port() + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body))
+                .timeout(Duration.ofSeconds(30));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> change(String json) throws Exception {
+        return admin(server, "POST", "/admin/settings", "Bearer " + TOKEN, "application/json", json);
+    }
+
+    private static double refused(String reason) throws Exception {
+        String scrape = send(server, "GET", "/metrics").body();
+        Matcher m = Pattern.compile("(?m)^tracerboy_admin_refused_total\\{reason=\"" + reason + "\"} (\\S+)$")
+                .matcher(scrape);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
+    @Test
+    void withoutATokenConfiguredTheAdminApiDoesNotExist() throws Exception {
+        try (TracerboyServer plain = startServer(database.url(), Map.of())) {
+            assertThat(admin(plain, "GET", "/admin/settings", "Bearer " + TOKEN, null, null).statusCode())
+                    .isEqualTo(404);
+            assertThat(admin(plain, "POST", "/admin/settings", "Bearer " + TOKEN, "application/json",
+                    "{\"BATCH_SIZE\":\"5\"}").statusCode()).isEqualTo(404);
+            assertThat(plain.liveSettings().current()).containsEntry("BATCH_SIZE", "10000");
+        }
+    }
+
+    @Test
+    void everyRequestWithoutTheRightBearerTokenIs401ChangesNothingAndIsCounted() throws Exception {
+        String body = "{\"BATCH_SIZE\":\"7\"}";
+        Map<String, String> attempts = Map.of(
+                "missing", "",
+                "malformed", "Basic " + java.util.Base64.getEncoder().encodeToString(("admin:" + TOKEN).getBytes()),
+                "empty", "Bearer ",
+                "wrong", "Bearer " + TOKEN + "x");
+        for (Map.Entry<String, String> attempt : attempts.entrySet()) {
+            double before = refused(attempt.getKey());
+            HttpResponse<String> answer = admin(server, "POST", "/admin/settings",
+                    attempt.getValue().isEmpty() ? null : attempt.getValue(), "application/json", body);
+            assertThat(answer.statusCode()).as(attempt.getKey()).isEqualTo(401);
+            assertThat(answer.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"tracerboy admin\"");
+            assertThat(answer.body()).doesNotContain(TOKEN);
+            assertThat(refused(attempt.getKey())).as(attempt.getKey()).isEqualTo(before + 1);
+        }
+        // Right token, but in the URL: refused all the same.
+        double before = refused("token_in_url");
+        assertThat(admin(server, "POST", "/admin/settings?token=" + TOKEN, null, "application/json", body)
+                .statusCode()).isEqualTo(401);
+        assertThat(admin(server, "GET", "/admin/settings?access_token=" + TOKEN, "Bearer " + TOKEN, null, null)
+                .statusCode()).isEqualTo(401);
+        assertThat(refused("token_in_url")).isEqualTo(before + 2);
+
+        assertThat(server.liveSettings().current()).doesNotContainEntry("BATCH_SIZE", "7");
+        String scrape = send(server, "GET", "/metrics").body();
+        assertThat(scrape).doesNotContain(TOKEN);
+        assertThat(send(server, "GET", "/status.json").body()).doesNotContain(TOKEN);
+    }
+
+    @Test
+    void theRightTokenReadsAndChangesTheLiveSettingsAndABadValueChangesNothing() throws Exception {
+        HttpResponse<String> read = admin(server, "GET", "/admin/settings", "Bearer " + TOKEN, null, null);
+        assertThat(read.statusCode()).isEqualTo(200);
+        assertThat(read.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(read.body()).contains("\"BATCH_SIZE\":\"10000\"", "\"FLUSH_INTERVAL_MS\":\"100\"",
+                "\"TARGET_LAG_MS\":\"100\"", "\"GET_CACHE_TTL_MS\":\"50\"");
+
+        HttpResponse<String> bad = change("{\"BATCH_SIZE\":5000,\"FLUSH_INTERVAL_MS\":\"-3\"}");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).isEqualTo("{\"error\":\"FLUSH_INTERVAL_MS: expected auto or an integer 0..60000, "
+                + "found '-3'\"}\n");
+        assertThat(server.liveSettings().current()).containsEntry("BATCH_SIZE", "10000"); // all or nothing
+        assertThat(change("{\"RING_SIZE\":\"1024\"}").body()).isEqualTo("{\"error\":\"RING_SIZE: cannot change "
+                + "while running; expected one of BATCH_SIZE, FLUSH_INTERVAL_MS, TARGET_LAG_MS, GET_CACHE_TTL_MS "
+                + "(set it and restart)\"}\n");
+        assertThat(change("{\"NOPE\":\"1\"}").statusCode()).isEqualTo(400);
+        assertThat(change("not json").statusCode()).isEqualTo(400);
+        assertThat(admin(server, "POST", "/admin/settings", "Bearer " + TOKEN, "application/x-www-form-urlencoded",
+                "BATCH_SIZE=5").statusCode()).isEqualTo(415);
+        HttpResponse<String> put = admin(server, "PUT", "/admin/settings", "Bearer " + TOKEN, "application/json",
+                "{}");
+        assertThat(put.statusCode()).isEqualTo(405);
+        assertThat(put.headers().firstValue("Allow")).hasValue("GET, POST");
+
+        long changesBefore = server.liveSettings().changes();
+        HttpResponse<String> good = change("{\"BATCH_SIZE\":5000,\"FLUSH_INTERVAL_MS\":\"auto\","
+                + "\"TARGET_LAG_MS\":\"80\"}");
+        assertThat(good.statusCode()).isEqualTo(200);
+        assertThat(good.body()).contains("\"changed\":{\"BATCH_SIZE\":\"5000\",\"FLUSH_INTERVAL_MS\":\"auto\","
+                + "\"TARGET_LAG_MS\":\"80\"}");
+        assertThat(server.liveSettings().changes()).isEqualTo(changesBefore + 3);
+        String scrape = send(server, "GET", "/metrics").body();
+        assertThat(scrape).contains("tracerboy_live_setting{name=\"BATCH_SIZE\"} 5000.0",
+                "tracerboy_live_setting{name=\"FLUSH_INTERVAL_MS\"} -1.0",
+                "tracerboy_settings_changes_total " + (changesBefore + 3) + ".0");
+
+        // Back to the configured values, for the other tests.
+        assertThat(change("{\"BATCH_SIZE\":10000,\"FLUSH_INTERVAL_MS\":100,\"TARGET_LAG_MS\":100}").statusCode())
+                .isEqualTo(200);
+    }
+
+    @Test
+    void theTokenNeverReachesTheLogAndARestartComesBackToTheConfiguredValues() throws Exception {
+        Map<String, String> env = Map.of("DATABASE_URL", database.url(), "ADMIN_TOKEN", TOKEN, "BATCH_SIZE", "321");
+        try (JarProcess jar = new JarProcess(env)) {
+            assertThat(admin(jar, "Bearer " + TOKEN, "{\"BATCH_SIZE\":\"123\"}").statusCode()).isEqualTo(200);
+            assertThat(admin(jar, "Bearer wrong-" + TOKEN, "{\"BATCH_SIZE\":\"7\"}").statusCode()).isEqualTo(401);
+            jar.signal(false);
+            assertThat(jar.awaitExit()).isZero();
+            assertThat(String.join("\n", jar.output())).doesNotContain(TOKEN)
+                    .contains("setting changed at runtime: BATCH_SIZE 321 -> 123", "ADMIN_TOKEN=****");
+        }
+        try (JarProcess again = new JarProcess(env)) {
+            HttpResponse<String> read = again.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + again.port() + "/admin/settings")).header("Authorization", "Bearer " + TOKEN).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(read.body()).contains("\"BATCH_SIZE\":\"321\"");
+        }
+    }
+
+    private static HttpResponse<String> admin(JarProcess jar, String authorization, String json) throws Exception {
+        return jar.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + jar.port() + "/admin/settings"))
+                .header("Authorization", authorization).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}

@@ -1,0 +1,84 @@
+package io.tracerboy.edge;
+
+import static io.tracerboy.edge.TestServers.send;
+import static io.tracerboy.edge.TestServers.startServer;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.tracerboy.ingest.Hours;
+import io.tracerboy.testsupport.TestDatabase;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/** Knobs turned on a running service under load: every acknowledged event stored and counted once. */
+class LiveTuningIT {
+    private static final String TOKEN = "live-tuning-admin-token";
+    private static final long HOUR_START_MS = Hours.startMs(1_630_000_000_000L);
+
+    @Test
+    void changingBatchSizeAndFlushIntervalUnderLoadLosesNoAcknowledgedEvent() throws Exception {
+        try (TestDatabase database = TestDatabase.create();
+             TracerboyServer server = startServer(database.url(), Map.of("ADMIN_TOKEN", TOKEN))) {
+            assertThat(server.awaitReady(60_000)).isTrue();
+            AtomicBoolean loading = new AtomicBoolean(true);
+            AtomicLong acknowledged = new AtomicLong();
+            List<Thread> clients = new ArrayList<>();
+            for (int c = 0; c < 3; c++) {
+                int client = c;
+                clients.add(new Thread(() -> {
+                    for (int i = 0; loading.get(); i++) {
+                        try {
+                            if (client == 0) { // batches of 50
+                                int n = i;
+                                String body = IntStream.range(0, 50).mapToObj(k -> "{\"timestamp\":" + (HOUR_START_MS
+                                        + k) + ",\"user\":\"b" + (n * 50 + k) % 997 + "\",\"event\":\"impression\"}")
+                                        .collect(Collectors.joining("\n"));
+                                if (BatchIngestIT.batch(server, "application/x-ndjson", body.getBytes())
+                                        .statusCode() == 200) {
+                                    acknowledged.addAndGet(50);
+                                }
+                            } else if (send(server, "POST", "/analytics?timestamp=" + HOUR_START_MS + "&user=s"
+                                    + client + "-" + i % 501 + "&event=click").statusCode() == 204) {
+                                acknowledged.incrementAndGet();
+                            }
+                        } catch (Exception e) {
+                            return;
+                        }
+                    }
+                }));
+            }
+            clients.forEach(Thread::start);
+            String[] changes = {"{\"BATCH_SIZE\":7,\"FLUSH_INTERVAL_MS\":0}", "{\"FLUSH_INTERVAL_MS\":\"auto\"}",
+                "{\"BATCH_SIZE\":100000,\"FLUSH_INTERVAL_MS\":500}", "{\"TARGET_LAG_MS\":5,"
+                    + "\"FLUSH_INTERVAL_MS\":\"auto\"}", "{\"BATCH_SIZE\":1,\"FLUSH_INTERVAL_MS\":1}",
+                "{\"BATCH_SIZE\":10000,\"FLUSH_INTERVAL_MS\":100}"};
+            for (String change : changes) {
+                long before = server.stats().batchesWritten();
+                assertThat(AdminIT.admin(server, "POST", "/admin/settings", "Bearer " + TOKEN, "application/json",
+                        change).statusCode()).as(change).isEqualTo(200);
+                // Let each setting write a few batches under load before the next change.
+                await().atMost(Duration.ofSeconds(30)).until(() -> server.stats().batchesWritten() >= before + 3);
+            }
+            loading.set(false);
+            for (Thread client : clients) {
+                client.join();
+            }
+            TestServers.awaitRowsWritten(server, acknowledged.get());
+            assertThat(acknowledged.get()).isGreaterThan(500);
+            assertThat(server.stats().rowsWritten()).isEqualTo(acknowledged.get());
+            assertThat(database.queryLong("SELECT count(*) FROM events")).isEqualTo(acknowledged.get());
+            assertThat(database.queryLong("SELECT clicks + impressions FROM hourly_stats")).isEqualTo(
+                    acknowledged.get());
+            assertThat(database.queryLong("SELECT unique_users FROM hourly_stats")).isEqualTo(
+                    database.queryLong("SELECT count(DISTINCT user_id) FROM events"));
+            assertThat(server.liveSettings().changes()).isGreaterThanOrEqualTo(changes.length);
+        }
+    }
+}
