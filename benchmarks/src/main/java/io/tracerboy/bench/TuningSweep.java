@@ -26,6 +26,7 @@ import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogarithmicAxis;
 import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
@@ -43,6 +44,9 @@ public final class TuningSweep {
     private static final int[] BATCH_SIZES = {1_000, 10_000, 100_000};
     private static final int[] FLUSH_INTERVALS_MS = {10, 100, 1_000};
     private static final int CONNECTIONS = 64;
+    /** Batch size and flush interval of the {@code FLUSH_INTERVAL_MS=auto} run ({@code TARGET_LAG_MS} 100). */
+    private static final int AUTO = -1;
+    private static final int TARGET_LAG_MS = 100;
     private static final long PROBE_HOUR_START_MS = 1_262_304_000_000L; // 2010-01-01T00:00Z, used by nothing else
 
     private record Result(String load, int batchSize, int flushMs, double eventsPerSecond, double postP50Ms,
@@ -66,6 +70,9 @@ public final class TuningSweep {
                         results.add(result);
                     }
                 }
+                Result auto = measure(embedded.jdbcUrl(), load, AUTO, AUTO, seconds);
+                System.out.println(auto);
+                results.add(auto);
             }
         }
         Files.writeString(docs.resolve("tuning-results.md"), table(results, seconds), StandardCharsets.UTF_8);
@@ -75,6 +82,7 @@ public final class TuningSweep {
                 docs.resolve("tuning-commits.png"));
         chart(results, "bursts", "p99 POST latency, bursts", "POST latency p99 (ms)", Result::postP99Ms,
                 docs.resolve("tuning-post-latency-bursts.png"));
+        tradeOffChart(results, docs.resolve("tuning-auto.png"));
         System.out.println("wrote docs/tuning-results.md and docs/tuning-*.png");
         System.exit(0);
     }
@@ -85,7 +93,9 @@ public final class TuningSweep {
         long hourMs = 1_577_836_800_000L + (long) (Math.random() * 8_000) * Hours.HOUR_MS;
         try (TracerboyServer server = TracerboyServer.start(TracerboyConfig.load(new String[0], new Properties(),
                 Map.of("DATABASE_URL", url, "PORT", "0", "BIND_ADDRESS", "127.0.0.1",
-                        "BATCH_SIZE", Integer.toString(batchSize), "FLUSH_INTERVAL_MS", Integer.toString(flushMs))))) {
+                        "BATCH_SIZE", Integer.toString(batchSize == AUTO ? 10_000 : batchSize), "FLUSH_INTERVAL_MS",
+                        flushMs == AUTO ? "auto" : Integer.toString(flushMs),
+                        "TARGET_LAG_MS", Integer.toString(TARGET_LAG_MS))))) {
             server.awaitReady(60_000);
             String base = "http://127.0.0.1:" + server.port();
             wrk(base, load, hourMs - Hours.HOUR_MS, 2); // warm-up, in another hour
@@ -187,7 +197,11 @@ public final class TuningSweep {
             out.append("| batch size | flush interval | events/s | POST p50 | POST p99 | visibility lag p50 | "
                     + "visibility lag p99 | commits/s |\n|---|---|---|---|---|---|---|---|\n");
             for (Result r : results) {
-                if (r.load().equals(load)) {
+                if (r.load().equals(load) && r.batchSize() == AUTO) {
+                    out.append(String.format("| auto | auto (TARGET_LAG_MS %d) | %,.0f | %.2f ms | %.2f ms | %.0f ms "
+                            + "| %.0f ms | %.1f |%n", TARGET_LAG_MS, r.eventsPerSecond(), r.postP50Ms(), r.postP99Ms(),
+                            r.lagP50Ms(), r.lagP99Ms(), r.commitsPerSecond()));
+                } else if (r.load().equals(load)) {
                     out.append(String.format("| %,d | %d ms | %,.0f | %.2f ms | %.2f ms | %.0f ms | %.0f ms | %.1f |%n",
                             r.batchSize(), r.flushMs(), r.eventsPerSecond(), r.postP50Ms(), r.postP99Ms(),
                             r.lagP50Ms(), r.lagP99Ms(), r.commitsPerSecond()));
@@ -216,6 +230,32 @@ public final class TuningSweep {
         x.setExpTickLabelsFlag(false);
         x.setStrictValuesFlag(false);
         plot.setDomainAxis(x);
+        ChartUtils.saveChartAsPNG(file.toFile(), chart, 800, 450);
+    }
+
+    /** Every setting as a point (commits/s, lag p99), one series per profile and kind, the target as a line. */
+    private static void tradeOffChart(List<Result> results, Path file) throws IOException {
+        XYSeriesCollection data = new XYSeriesCollection();
+        for (String load : List.of("steady", "bursts")) {
+            XYSeries fixed = new XYSeries(load + ": fixed settings");
+            XYSeries auto = new XYSeries(load + ": auto");
+            for (Result r : results) {
+                if (r.load().equals(load)) {
+                    (r.batchSize() == AUTO ? auto : fixed).add(r.commitsPerSecond(), r.lagP99Ms());
+                }
+            }
+            data.addSeries(fixed);
+            data.addSeries(auto);
+        }
+        JFreeChart chart = ChartFactory.createScatterPlot("visibility lag p99 against commits/s; auto targets "
+                + TARGET_LAG_MS + " ms", "commits/s", "visibility lag p99 (ms, log scale)", data,
+                PlotOrientation.VERTICAL, true, false, false);
+        XYPlot plot = chart.getXYPlot();
+        LogarithmicAxis y = new LogarithmicAxis("visibility lag p99 (ms, log scale)");
+        y.setExpTickLabelsFlag(false);
+        y.setStrictValuesFlag(false);
+        plot.setRangeAxis(y);
+        plot.addRangeMarker(new ValueMarker(TARGET_LAG_MS + 25));
         ChartUtils.saveChartAsPNG(file.toFile(), chart, 800, 450);
     }
 }

@@ -7,13 +7,14 @@ package io.tracerboy.ingest;
  * per second grow roughly tenfold from 1 000 to 10 000 rows per COPY here) while the linger caps how stale GETs can be.
  *
  * <p>Two kinds. Fixed (the constructor): a batch size and flush interval. {@link #adaptive}: a target visibility lag
- * (publish to commit) and nothing else to tune. The oldest event of a batch is visible after it lingered plus the
- * write, so the adaptive policy lingers for the target less the recent write time (which it learns from every flush: up
- * at once, down slowly), and builds batches as large as that brings, up to {@link #AUTO_MAX_BATCH_EVENTS}: when the
- * database falls behind, writes get longer, lingering shrinks to nothing and each batch takes everything that waited
- * meanwhile. When events are so sparse that none is expected to join within the linger, it does not linger at all:
- * waiting would save no commit. ClickHouse's adaptive async-insert timeout works from the same idea, between a min and
- * a max timeout; here the bound is the lag the operator asked for.
+ * (publish to commit) and nothing else to tune. It learns from every flush how late the batch's oldest event became
+ * visible, and lingers less at once when that was over 90 % of the target, longer step by step when it was under: so
+ * batches are as large, and commits as few, as the target allows, whatever the write time. Batches take what arrives
+ * meanwhile, up to {@link #AUTO_MAX_BATCH_EVENTS}: when the database falls behind, the oldest event is already late
+ * when a write ends, lingering drops to nothing and each batch takes everything that waited. When events are so sparse
+ * that none is expected to join within the linger, it does not linger at all: waiting would save no commit.
+ * ClickHouse's adaptive async-insert timeout (between a min and a max, shrinking under load) is the anchor; here the
+ * bound is the lag the operator asked for, measured, not a timeout guessed.
  *
  * <p>Pure and confined to the writer thread (the getters may be read racily by metrics): time is passed in, so tests
  * use a fake clock. The writer takes a new policy between batches, so a changed setting applies from the next batch.
@@ -28,14 +29,12 @@ public final class BatchPolicy {
     public static final int AUTO_MAX_BATCH_EVENTS = 100_000;
     /** Weight of the newest flush in the arrival-rate estimate. */
     private static final double RATE_WEIGHT = 0.3;
-    /** Share of the write-time estimate kept per flush when writes get faster. */
-    private static final double WRITE_DECAY = 0.8;
 
     private final int batchSizeEvents;
     private final long flushIntervalNanos;
     private final long targetLagNanos;
     private volatile long lingerNanos;
-    private double writeNanos;
+    private long plannedNanos;
     private double eventsPerNano;
     private long lastOldestNanos = Long.MIN_VALUE;
     private int lastEvents;
@@ -51,7 +50,8 @@ public final class BatchPolicy {
         this.batchSizeEvents = batchSizeEvents;
         this.flushIntervalNanos = flushIntervalNanos;
         this.targetLagNanos = targetLagNanos;
-        this.lingerNanos = targetLagNanos > 0 ? targetLagNanos : flushIntervalNanos;
+        this.plannedNanos = targetLagNanos / 2;
+        this.lingerNanos = targetLagNanos > 0 ? plannedNanos : flushIntervalNanos;
     }
 
     /** At most {@code batchSizeEvents} per batch; the oldest event waits at most {@code flushIntervalNanos}. */
@@ -99,8 +99,6 @@ public final class BatchPolicy {
         if (!isAdaptive()) {
             return;
         }
-        long took = Math.max(0, endNanos - startNanos);
-        writeNanos = Math.max(took, writeNanos * WRITE_DECAY + took * (1 - WRITE_DECAY));
         // The previous batch's events arrived between its oldest and this one's oldest.
         if (lastOldestNanos != Long.MIN_VALUE && oldestNanos - lastOldestNanos > 0) {
             double rate = (double) lastEvents / (oldestNanos - lastOldestNanos);
@@ -108,9 +106,17 @@ public final class BatchPolicy {
         }
         lastOldestNanos = oldestNanos;
         lastEvents = events;
-        // Aim the oldest event at the target less a twentieth, the margin for a write a little slower than the last.
-        long budget = Math.max(0, targetLagNanos - targetLagNanos / 20 - (long) writeNanos);
-        lingerNanos = eventsPerNano * budget < 1 ? 0 : budget;
+        // Feedback on what matters, the oldest event's lag (the batch's largest): over the aim, linger less by the
+        // whole overshoot at once; under it, linger longer by half the headroom, at most a twentieth of the target per
+        // batch. Aiming at 90 % of the target leaves room for a write slower than the last.
+        long lag = endNanos - oldestNanos;
+        long aim = targetLagNanos - targetLagNanos / 10;
+        if (lag > aim) {
+            plannedNanos = Math.max(0, plannedNanos - (lag - aim));
+        } else {
+            plannedNanos = Math.min(aim, plannedNanos + Math.min(aim - lag, targetLagNanos / 10) / 2);
+        }
+        lingerNanos = eventsPerNano * plannedNanos < 1 ? 0 : plannedNanos;
     }
 
     public boolean isAdaptive() {

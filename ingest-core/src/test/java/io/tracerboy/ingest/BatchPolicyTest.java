@@ -51,31 +51,47 @@ class BatchPolicyTest {
         assertThat(policy.decide(1, oldest, oldest + 50 * MS, false)).isEqualTo(INTERVAL);
     }
 
-    @Test
-    void theAdaptivePolicyLingersForTheTargetLessTheRecentWriteTime() {
-        BatchPolicy auto = BatchPolicy.adaptive(100 * MS);
-        for (long t = 0; t < 1_000 * MS; t += 50 * MS) {
-            auto.onFlushed(1_000, t, t, t + 10 * MS); // 1 000 events every 50 ms, written in 10 ms
+    /** Flushes {@code n} batches of the adaptive policy as a writer would: each lingers, then takes the write time. */
+    private static long run(BatchPolicy auto, long startNanos, int n, long writeNanos, int eventsPerBatch) {
+        long t = startNanos;
+        for (int i = 0; i < n; i++) {
+            long oldest = t;
+            long flush = oldest + auto.lingerNanos();
+            auto.onFlushed(eventsPerBatch, oldest, flush, flush + writeNanos);
+            t = flush + writeNanos;
         }
-        assertThat(auto.lingerNanos()).isEqualTo(85 * MS); // 100 less 5 (margin) less 10 (write)
-        assertThat(auto.decide(1_000, 0, 84 * MS, false)).isEqualTo(NONE);
-        assertThat(auto.decide(1_000, 0, 85 * MS, false)).isEqualTo(INTERVAL);
+        return t;
+    }
+
+    @Test
+    void theAdaptivePolicyAimsTheOldestEventsLagAtNinetyPercentOfTheTarget() {
+        BatchPolicy auto = BatchPolicy.adaptive(100 * MS);
+        assertThat(auto.lingerNanos()).isEqualTo(50 * MS); // before any flush: half the target
+        run(auto, 0, 50, 10 * MS, 1_000);
+        assertThat(auto.lingerNanos()).isBetween(79 * MS, 80 * MS); // 90 less the 10 ms write
+        long linger = auto.lingerNanos();
+        assertThat(auto.decide(1_000, 0, linger - 1, false)).isEqualTo(NONE);
+        assertThat(auto.decide(1_000, 0, linger, false)).isEqualTo(INTERVAL);
         assertThat(auto.decide(BatchPolicy.AUTO_MAX_BATCH_EVENTS, 0, 0, false)).isEqualTo(SIZE);
     }
 
     @Test
     void theAdaptivePolicyStopsLingeringWhenWritesTakeTheWholeTargetAndComesBackWhenTheyRecover() {
         BatchPolicy auto = BatchPolicy.adaptive(100 * MS);
-        long t = 0;
-        for (int i = 0; i < 5; i++, t += 200 * MS) {
-            auto.onFlushed(50_000, t, t, t + 150 * MS); // the database falls behind
-        }
+        long t = run(auto, 0, 5, 150 * MS, 50_000); // the database falls behind
         assertThat(auto.lingerNanos()).isZero();
         assertThat(auto.decide(1, t, t, false)).isEqualTo(INTERVAL); // take whatever waited, at once
-        for (int i = 0; i < 40; i++, t += 50 * MS) {
-            auto.onFlushed(1_000, t, t, t + 5 * MS); // and recovers: the estimate decays back
-        }
-        assertThat(auto.lingerNanos()).isBetween(85 * MS, 90 * MS);
+        run(auto, t, 40, 5 * MS, 1_000); // and recovers
+        assertThat(auto.lingerNanos()).isBetween(84 * MS, 85 * MS);
+    }
+
+    @Test
+    void aSingleSlowWriteCutsTheLingerByItsOvershootAtOnce() {
+        BatchPolicy auto = BatchPolicy.adaptive(100 * MS);
+        long t = run(auto, 0, 50, 10 * MS, 1_000);
+        long before = auto.lingerNanos();
+        run(auto, t, 1, 40 * MS, 1_000); // 30 ms over the aim
+        assertThat(auto.lingerNanos()).isBetween(before - 30 * MS - 1, before - 30 * MS + 1);
     }
 
     @Test

@@ -240,6 +240,6 @@ class BatchingConsumerTest {
         }
         List<List<TrackedEvent>> busy = sink.batches.subList(before, sink.batches.size());
         assertThat(busy.get(busy.size() - 1).size()).isGreaterThan(100);
-        assertThat(consumer.policy().lingerNanos()).isBetween(80 * MS, 95 * MS);
+        assertThat(consumer.policy().lingerNanos()).isBetween(75 * MS, 90 * MS);
     }
 }

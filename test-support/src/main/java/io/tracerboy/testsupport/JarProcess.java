@@ -70,7 +70,8 @@ public final class JarProcess implements AutoCloseable {
     }
 
     private static ProcessBuilder builder(Map<String, String> env, String... args) {
-        Path jar = Path.of("target", "tracerboy.jar");
+        // http-edge's tests run from its directory; others (the storm) name the jar with -Dtracerboy.jar=….
+        Path jar = Path.of(System.getProperty("tracerboy.jar", Path.of("target", "tracerboy.jar").toString()));
         if (!Files.exists(jar)) {
             throw new IllegalStateException("run 'mvn package' first: " + jar.toAbsolutePath() + " is missing");
         }
@@ -150,6 +151,16 @@ public final class JarProcess implements AutoCloseable {
         } else {
             process.toHandle().destroy();
         }
+    }
+
+    /** The process id, to signal it. */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Whether the process still runs. */
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     /** Waits for the exit and the log's last lines; answers the exit status. */

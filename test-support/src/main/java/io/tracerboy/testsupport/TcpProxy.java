@@ -30,7 +30,7 @@ public final class TcpProxy implements AutoCloseable {
     private ServerSocket server;
     private volatile boolean closed;
     private volatile byte[] replyLostMarker;
-    private final CountDownLatch replyLost = new CountDownLatch(1);
+    private volatile CountDownLatch replyLost = new CountDownLatch(1);
 
     /** Proxies to the host and port of {@code jdbcUrl}. */
     public TcpProxy(String jdbcUrl) throws IOException {
@@ -90,8 +90,14 @@ public final class TcpProxy implements AutoCloseable {
      * {@code prepareThreshold=0} so the text is sent every time) reaches the server, and once the server's reply comes
      * back it is dropped, every open connection reset and new connections refused.
      */
-    public void loseReplyTo(String statementText) {
+    public synchronized void loseReplyTo(String statementText) {
+        replyLost = new CountDownLatch(1);
         replyLostMarker = statementText.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Disarms a cut that has not happened yet. */
+    public synchronized void disarm() {
+        replyLostMarker = null;
     }
 
     /** Waits until the armed cut has happened. */
@@ -117,9 +123,22 @@ public final class TcpProxy implements AutoCloseable {
         server = listening;
         Thread acceptor = new Thread(() -> {
             while (!closed && !listening.isClosed()) {
+                Socket client;
                 try {
-                    Socket client = listening.accept();
-                    Socket upstream = new Socket(targetHost, targetPort);
+                    client = listening.accept();
+                } catch (IOException e) {
+                    return; // listening socket closed
+                }
+                try {
+                    Socket upstream;
+                    try {
+                        upstream = new Socket(targetHost, targetPort);
+                    } catch (IOException serverDown) {
+                        // As the server itself would be: this connection fails, the next may not (it may be back).
+                        client.setSoLinger(true, 0);
+                        client.close();
+                        continue;
+                    }
                     synchronized (this) {
                         open.add(client);
                         open.add(upstream);
@@ -128,7 +147,7 @@ public final class TcpProxy implements AutoCloseable {
                     pumpToServer(client, upstream, swallowReplies);
                     pumpToClient(upstream, client, swallowReplies);
                 } catch (IOException e) {
-                    return; // listening socket closed
+                    // this one connection failed; keep accepting
                 }
             }
         }, "tcp-proxy-accept");
