@@ -75,7 +75,8 @@ public final class Setting<T> {
     public static final Setting<Integer> WORKER_THREADS = integer("WORKER_THREADS", 8, 1, 1_024, "",
             "Undertow worker threads, which run the blocking GET /analytics lookups");
     public static final Setting<EnginePreference> STORAGE_ENGINE = choice("STORAGE_ENGINE", EnginePreference.AUTO,
-            "auto, timescaledb or postgresql: make events a hypertable when TimescaleDB is installed and preloaded");
+            "auto, timescaledb, postgresql or citus: hypertables when TimescaleDB is installed and preloaded, "
+                    + "distributed tables when the citus extension is created");
     public static final Setting<Long> USER_CACHE_PAIRS = longInteger("USER_CACHE_PAIRS", 1_000_000, 0, 100_000_000, "",
             "(hour, user) pairs around now the writer remembers as committed; 0 turns it off");
     public static final Setting<Long> SHUTDOWN_TIMEOUT_MS = longInteger("SHUTDOWN_TIMEOUT_MS", 30_000, 0, 3_600_000,

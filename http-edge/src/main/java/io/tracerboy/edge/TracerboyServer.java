@@ -24,6 +24,7 @@ import io.undertow.util.Methods;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -81,9 +82,8 @@ public final class TracerboyServer implements AutoCloseable {
                 new SchemaMigrator.Listener() {
                     @Override
                     public void onMigrated(StorageEngine.Choice choice) {
-                        String engine = choice.engine() == StorageEngine.TIMESCALEDB
-                                ? "TimescaleDB: events and hourly_users are hypertables" : "PostgreSQL: plain tables";
-                        log.info("schema migrated; storage engine: {} ({})", engine, choice.reason());
+                        log.info("schema migrated; storage engine: {} ({})", choice.engine().describe(),
+                                choice.reason());
                         state.migrated = true;
                         consumer.start();
                     }
@@ -218,7 +218,8 @@ public final class TracerboyServer implements AutoCloseable {
     private static String fatalReason(Exception failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof StorageEngine.UnavailableException unavailable) {
-                return "STORAGE_ENGINE: expected auto or postgresql, found 'timescaledb', but "
+                return "STORAGE_ENGINE: expected auto or postgresql, found '"
+                        + unavailable.insisted().name().toLowerCase(Locale.ROOT) + "', but "
                         + unavailable.getMessage();
             }
         }

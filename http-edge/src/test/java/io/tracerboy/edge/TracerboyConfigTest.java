@@ -52,7 +52,7 @@ class TracerboyConfigTest {
         "RING_SIZE|32|RING_SIZE: expected a power of two 64..67108864, found '32'",
         "DB_POOL_SIZE|1|DB_POOL_SIZE: expected an integer 2..200, found '1'",
         "IO_THREADS|0|IO_THREADS: expected an integer 1..1024, found '0'",
-        "STORAGE_ENGINE|mysql|STORAGE_ENGINE: expected auto, timescaledb or postgresql, found 'mysql'",
+        "STORAGE_ENGINE|mysql|STORAGE_ENGINE: expected auto, timescaledb, postgresql or citus, found 'mysql'",
         "DATABASE_URL|postgres://u:secret@db/x|DATABASE_URL: expected a JDBC URL such as "
                 + "jdbc:postgresql://host:5432/tracerboy?user=u&password=p, found 'postgres://u:****@db/x'",
         "SHUTDOWN_TIMEOUT_MS|forever|SHUTDOWN_TIMEOUT_MS: expected an integer 0..3600000, found 'forever'",

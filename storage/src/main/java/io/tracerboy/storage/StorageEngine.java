@@ -5,16 +5,36 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
-/** The engine holding {@code events}: a TimescaleDB hypertable or a plain PostgreSQL table. */
+/**
+ * The engine holding the tables: TimescaleDB hypertables, Citus distributed tables, or plain PostgreSQL tables.
+ */
 public enum StorageEngine {
-    TIMESCALEDB, POSTGRESQL;
+    TIMESCALEDB, POSTGRESQL, CITUS;
+
+    /** What the startup log says of the layout. */
+    public String describe() {
+        return switch (this) {
+            case TIMESCALEDB -> "TimescaleDB: events, hourly_users and event_ids are hypertables";
+            case CITUS -> "Citus: events and hourly_users distributed by user_id (co-located), event_ids by event_id, "
+                    + "written_batches by batch_id, hourly_stats by hour";
+            case POSTGRESQL -> "PostgreSQL: plain tables";
+        };
+    }
 
     /** Thrown when TimescaleDB is insisted on but the database cannot provide it; the message says why. */
     public static final class UnavailableException extends SQLException {
         private static final long serialVersionUID = 1L;
 
-        UnavailableException(String message) {
+        private final EnginePreference insisted;
+
+        UnavailableException(EnginePreference insisted, String message) {
             super(message);
+            this.insisted = insisted;
+        }
+
+        /** The value of {@code STORAGE_ENGINE} that could not be had. */
+        public EnginePreference insisted() {
+            return insisted;
         }
     }
 
@@ -40,14 +60,25 @@ public enum StorageEngine {
             return new Choice(POSTGRESQL, "STORAGE_ENGINE=postgresql");
         }
         String unavailable;
+        boolean citus;
         try (Connection connection = probeConnection.open()) {
-            unavailable = whyUnavailable(connection);
+            citus = queryLong(connection, "SELECT count(*) FROM pg_extension WHERE extname = 'citus'") > 0;
+            unavailable = citus || preference == EnginePreference.CITUS ? null : whyUnavailable(connection);
+        }
+        if (preference == EnginePreference.CITUS || citus) {
+            if (citus && preference != EnginePreference.TIMESCALEDB) {
+                return new Choice(CITUS, "the citus extension is created in this database");
+            }
+            throw new UnavailableException(preference, citus
+                    ? "this database runs Citus, which TimescaleDB does not run with"
+                    : "the citus extension is not created in this database (CREATE EXTENSION citus on the "
+                            + "coordinator)");
         }
         if (unavailable == null) {
             return new Choice(TIMESCALEDB, "the timescaledb extension is installed and preloaded");
         }
         if (preference == EnginePreference.TIMESCALEDB) {
-            throw new UnavailableException(unavailable);
+            throw new UnavailableException(preference, unavailable);
         }
         return new Choice(POSTGRESQL, unavailable);
     }
@@ -73,11 +104,21 @@ public enum StorageEngine {
 
     /** The engine the migrated schema actually uses. */
     public static StorageEngine inUse(Connection connection) throws SQLException {
+        if (isDistributed(connection, "events")) {
+            return CITUS;
+        }
         if (queryLong(connection, "SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'") == 0) {
             return POSTGRESQL;
         }
         return queryLong(connection, "SELECT count(*) FROM timescaledb_information.hypertables "
                 + "WHERE hypertable_name = 'events'") > 0 ? TIMESCALEDB : POSTGRESQL;
+    }
+
+    /** Whether {@code table} is a Citus distributed table (false where Citus is not created). */
+    public static boolean isDistributed(Connection connection, String table) throws SQLException {
+        return queryLong(connection, "SELECT count(*) FROM pg_extension WHERE extname = 'citus'") > 0
+                && queryLong(connection, "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid = '" + table
+                        + "'::regclass") > 0;
     }
 
     private static long queryLong(Connection connection, String sql) throws SQLException {

@@ -1,5 +1,6 @@
 package io.tracerboy.storage.migration;
 
+import io.tracerboy.storage.StorageEngine;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -44,6 +45,11 @@ public final class V3__EventIds extends BaseJavaMigration {
                     ? " PERFORM drop_chunks('event_ids', older_than => now() - retention);"
                     : " DELETE FROM event_ids WHERE hour < now() - retention;")
                     + " END $$");
+            if (!hypertables && StorageEngine.isDistributed(context.getConnection(), "events")) {
+                // Citus: by the id, so the unique key (hour, id) is checked within one shard. Last: Citus refuses
+                // to propagate the function once the transaction has run a parallel (multi-shard) command.
+                statement.execute("SELECT create_distributed_table('event_ids', 'event_id')");
+            }
         }
     }
 }
