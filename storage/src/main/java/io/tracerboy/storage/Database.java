@@ -56,6 +56,9 @@ public final class Database implements AutoCloseable {
         config.setConnectionTimeout(CONNECTION_TIMEOUT_MS);
         config.setValidationTimeout(VALIDATION_TIMEOUT_MS);
         config.setInitializationFailTimeout(-1);
+        // Configured, not detected: HikariCP reads the default from its first connection, and if that connection dies
+        // meanwhile it keeps -1 and sets it on every later one (HikariCP #887), failing them all. Found by the storm.
+        config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         config.addDataSourceProperty("tcpKeepAlive", "true");
         config.addDataSourceProperty("ApplicationName", "tracerboy");
         this.pool = new HikariDataSource(config);

@@ -3,12 +3,14 @@ package io.tracerboy.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tracerboy.testsupport.TcpProxy;
 import io.tracerboy.testsupport.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import org.junit.jupiter.api.Test;
 
@@ -59,6 +61,32 @@ class DatabaseIT {
         try (ResultSet rs = statement.executeQuery("SHOW " + name)) {
             rs.next();
             return rs.getString(1);
+        }
+    }
+
+    /**
+     * Found by the storm: a replica whose first pooled connection died while HikariCP asked it for the default
+     * isolation level kept a pool that set isolation level -1 on every later connection ("Transaction isolation level
+     * -1 not supported", HikariCP #887), which stopped startup as a fatal error. The isolation level is now configured,
+     * so nothing is read from a connection that may be dying.
+     */
+    @Test
+    void aConnectionLostWhileThePoolReadsItsDefaultsDoesNotPoisonThePool() throws Exception {
+        try (TestDatabase test = TestDatabase.create(); TcpProxy proxy = new TcpProxy(test.url())) {
+            proxy.loseReplyTo("SHOW TRANSACTION ISOLATION LEVEL");
+            try (Database database = new Database(proxy.proxiedUrl(test.url()), null, null, 2)) {
+                try (Connection first = database.dataSource().getConnection()) {
+                    first.createStatement().execute("SELECT 1");
+                } catch (SQLException expected) {
+                    // the connection whose defaults were being read when it was cut
+                }
+                assertThat(proxy.awaitReplyLost(10_000)).isTrue();
+                proxy.restore();
+                assertThat(database.migrate(EnginePreference.AUTO).engine()).isEqualTo(StorageEngine.POSTGRESQL);
+                try (Connection connection = database.dataSource().getConnection()) {
+                    assertThat(connection.getTransactionIsolation()).isEqualTo(Connection.TRANSACTION_READ_COMMITTED);
+                }
+            }
         }
     }
 }
