@@ -10,7 +10,9 @@ package io.tracerboy.ingest;
  * (publish to commit) and nothing else to tune. It learns from every flush how late the batch's oldest event became
  * visible, and lingers less at once when that was over 90 % of the target, longer step by step when it was under: so
  * batches are as large, and commits as few, as the target allows, whatever the write time. Batches take what arrives
- * meanwhile, up to {@link #AUTO_MAX_BATCH_EVENTS}: when the database falls behind, the oldest event is already late
+ * meanwhile, up to {@link #AUTO_MAX_BATCH_EVENTS}, but a batch is also flushed as soon as its oldest event's age plus
+ * the time its write should take (from the recent cost per event) reaches the aim: when a burst arrives, batches grow
+ * fast and go out early, before the lag overshoots. When the database falls behind, the oldest event is already late
  * when a write ends, lingering drops to nothing and each batch takes everything that waited. When events are so sparse
  * that none is expected to join within the linger, it does not linger at all: waiting would save no commit.
  * ClickHouse's adaptive async-insert timeout (between a min and a max, shrinking under load) is the anchor; here the
@@ -35,6 +37,7 @@ public final class BatchPolicy {
     private final long targetLagNanos;
     private volatile long lingerNanos;
     private long plannedNanos;
+    private double perEventNanos;
     private double eventsPerNano;
     private long lastOldestNanos = Long.MIN_VALUE;
     private int lastEvents;
@@ -73,7 +76,8 @@ public final class BatchPolicy {
             return Trigger.NONE;
         }
         boolean full = bufferedEvents >= batchSizeEvents;
-        boolean expired = nowNanos - oldestNanos >= lingerNanos;
+        boolean expired = nowNanos - oldestNanos >= lingerNanos
+                || isAdaptive() && nowNanos - oldestNanos + predictedWriteNanos(bufferedEvents) >= aimNanos();
         boolean flush = full || expired || drainedForShutdown;
         if (!flush) {
             return Trigger.NONE;
@@ -88,7 +92,21 @@ public final class BatchPolicy {
         if (bufferedEvents == 0) {
             return Long.MAX_VALUE;
         }
-        return Math.max(0, oldestNanos + lingerNanos - nowNanos);
+        long deadline = oldestNanos + lingerNanos;
+        if (isAdaptive()) {
+            deadline = Math.min(deadline, oldestNanos + aimNanos() - predictedWriteNanos(bufferedEvents));
+        }
+        return Math.max(0, deadline - nowNanos);
+    }
+
+    /** What the adaptive policy aims the oldest event's lag at: 90 % of the target. */
+    private long aimNanos() {
+        return targetLagNanos - targetLagNanos / 10;
+    }
+
+    /** How long writing {@code events} should take, from the per-event cost of recent larger batches. */
+    private long predictedWriteNanos(int events) {
+        return (long) (perEventNanos * events);
     }
 
     /**
@@ -106,11 +124,15 @@ public final class BatchPolicy {
         }
         lastOldestNanos = oldestNanos;
         lastEvents = events;
+        if (events >= 100) { // small batches are all fixed cost; they would overstate the cost per event
+            double cost = (double) (endNanos - startNanos) / events;
+            perEventNanos = perEventNanos == 0 ? cost : perEventNanos * (1 - RATE_WEIGHT) + cost * RATE_WEIGHT;
+        }
         // Feedback on what matters, the oldest event's lag (the batch's largest): over the aim, linger less by the
         // whole overshoot at once; under it, linger longer by half the headroom, at most a twentieth of the target per
         // batch. Aiming at 90 % of the target leaves room for a write slower than the last.
         long lag = endNanos - oldestNanos;
-        long aim = targetLagNanos - targetLagNanos / 10;
+        long aim = aimNanos();
         if (lag > aim) {
             plannedNanos = Math.max(0, plannedNanos - (lag - aim));
         } else {

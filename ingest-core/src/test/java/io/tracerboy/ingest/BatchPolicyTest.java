@@ -102,4 +102,17 @@ class BatchPolicyTest {
         }
         assertThat(auto.lingerNanos()).isZero();
     }
+
+    @Test
+    void aBatchGrowingFastIsFlushedOnceItsAgePlusItsExpectedWriteReachesTheAim() {
+        BatchPolicy auto = BatchPolicy.adaptive(100 * MS);
+        run(auto, 0, 50, 10 * MS, 1_000); // 10 µs per event learnt; linger settles near 80 ms
+        assertThat(auto.lingerNanos()).isGreaterThan(70 * MS);
+        // A burst: 5 000 events buffered (50 ms to write) when the oldest is 39 ms old: 89 ms, under the 90 ms aim.
+        assertThat(auto.decide(5_000, 0, 39 * MS, false)).isEqualTo(NONE);
+        assertThat(auto.decide(5_000, 0, 40 * MS, false)).isEqualTo(INTERVAL);
+        assertThat(auto.nanosUntilFlush(5_000, 0, 30 * MS)).isEqualTo(10 * MS);
+        // Few events: the linger decides, as before.
+        assertThat(auto.decide(10, 0, 40 * MS, false)).isEqualTo(NONE);
+    }
 }
