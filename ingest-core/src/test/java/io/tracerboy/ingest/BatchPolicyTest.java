@@ -81,7 +81,7 @@ class BatchPolicyTest {
         long t = run(auto, 0, 5, 150 * MS, 50_000); // the database falls behind
         assertThat(auto.lingerNanos()).isZero();
         assertThat(auto.decide(1, t, t, false)).isEqualTo(INTERVAL); // take whatever waited, at once
-        run(auto, t, 40, 5 * MS, 1_000); // and recovers
+        run(auto, t, 80, 5 * MS, 1_000); // and recovers, 2 % of the target per batch at most
         assertThat(auto.lingerNanos()).isBetween(84 * MS, 85 * MS);
     }
 

@@ -231,7 +231,7 @@ class BatchingConsumerTest {
 
         // Then 60 events every 10 ms: the writer lingers and batches them.
         int before = sink.batches.size();
-        for (int tick = 0; tick < 200; tick++) {
+        for (int tick = 0; tick < 3_000; tick++) {
             for (int i = 0; i < 60 && tick % 10 == 0 || i < 6 && tick % 10 != 0; i++) {
                 publish("busy" + tick + "-" + i);
             }
