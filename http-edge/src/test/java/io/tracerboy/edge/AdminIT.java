@@ -1,6 +1,6 @@
 package io.tracerboy.edge;
 
-import static io.tracerboy.edge.TestServers.http;
+import static io.tracerboy.edge.TestServers.admin;
 import static io.tracerboy.edge.TestServers.send;
 import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -10,7 +10,6 @@ import io.tracerboy.testsupport.TestDatabase;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -37,20 +36,6 @@ class AdminIT {
         database.close();
     }
 
-    static HttpResponse<String> admin(TracerboyServer target, String method, String path, String authorization,
-                                      String contentType, String body) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + target.port() + path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(body))
-                .timeout(Duration.ofSeconds(30));
-        if (authorization != null) {
-            request.header("Authorization", authorization);
-        }
-        if (contentType != null) {
-            request.header("Content-Type", contentType);
-        }
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    }
 
     private static HttpResponse<String> change(String json) throws Exception {
         return admin(server, "POST", "/admin/settings", "Bearer " + TOKEN, "application/json", json);
@@ -151,8 +136,8 @@ class AdminIT {
     void theTokenNeverReachesTheLogAndARestartComesBackToTheConfiguredValues() throws Exception {
         Map<String, String> env = Map.of("DATABASE_URL", database.url(), "ADMIN_TOKEN", TOKEN, "BATCH_SIZE", "321");
         try (JarProcess jar = new JarProcess(env)) {
-            assertThat(admin(jar, "Bearer " + TOKEN, "{\"BATCH_SIZE\":\"123\"}").statusCode()).isEqualTo(200);
-            assertThat(admin(jar, "Bearer wrong-" + TOKEN, "{\"BATCH_SIZE\":\"7\"}").statusCode()).isEqualTo(401);
+            assertThat(adminOf(jar, "Bearer " + TOKEN, "{\"BATCH_SIZE\":\"123\"}").statusCode()).isEqualTo(200);
+            assertThat(adminOf(jar, "Bearer wrong-" + TOKEN, "{\"BATCH_SIZE\":\"7\"}").statusCode()).isEqualTo(401);
             jar.signal(false);
             assertThat(jar.awaitExit()).isZero();
             assertThat(String.join("\n", jar.output())).doesNotContain(TOKEN)
@@ -166,7 +151,7 @@ class AdminIT {
         }
     }
 
-    private static HttpResponse<String> admin(JarProcess jar, String authorization, String json) throws Exception {
+    private static HttpResponse<String> adminOf(JarProcess jar, String authorization, String json) throws Exception {
         return jar.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + jar.port() + "/admin/settings"))
                 .header("Authorization", authorization).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());

@@ -1,6 +1,7 @@
 package io.tracerboy.edge;
 
 import static io.tracerboy.edge.TestServers.awaitRowsWritten;
+import static io.tracerboy.edge.TestServers.batch;
 import static io.tracerboy.edge.TestServers.http;
 import static io.tracerboy.edge.TestServers.send;
 import static io.tracerboy.edge.TestServers.startServer;
@@ -50,16 +51,6 @@ class BatchIngestIT {
                 + (id == null ? "" : ",\"id\":\"" + id + "\"") + "}";
     }
 
-    static HttpResponse<String> batch(TracerboyServer target, String contentType, byte[] body, String... headers)
-            throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + target.port()
-                + "/analytics/batch")).header("Content-Type", contentType).timeout(Duration.ofSeconds(30))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        for (int i = 0; i < headers.length; i += 2) {
-            request.header(headers[i], headers[i + 1]);
-        }
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    }
 
     private static HttpResponse<String> ndjson(TracerboyServer target, String body) throws Exception {
         return batch(target, "application/x-ndjson", body.getBytes(StandardCharsets.UTF_8));

@@ -67,7 +67,7 @@ class CitusIT {
                                 * Hours.HOUR_MS + r * 1000L + i, "u" + (firstUser + i % 60),
                                 i % 3 == 0 ? "click" : "impression", null)).collect(Collectors.joining("\n"));
                         try {
-                            HttpResponse<String> answer = BatchIngestIT.batch(target, "application/x-ndjson",
+                            HttpResponse<String> answer = TestServers.batch(target, "application/x-ndjson",
                                     body.getBytes(StandardCharsets.UTF_8));
                             assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
                         } catch (Exception e) {
@@ -84,7 +84,7 @@ class CitusIT {
             String withIds = IntStream.range(0, 10).mapToObj(i -> line(FIRST_HOUR_MS + i, "id-user-" + i, "click",
                     "evt-" + i)).collect(Collectors.joining("\n"));
             for (TracerboyServer target : List.of(a, b, a, b)) {
-                assertThat(BatchIngestIT.batch(target, "application/x-ndjson", withIds.getBytes(StandardCharsets.UTF_8))
+                assertThat(TestServers.batch(target, "application/x-ndjson", withIds.getBytes(StandardCharsets.UTF_8))
                         .statusCode()).isEqualTo(200);
             }
             assertThat(send(a, "POST", "/analytics?timestamp=" + (FIRST_HOUR_MS + 5) + "&user=id-user-5&event=click"

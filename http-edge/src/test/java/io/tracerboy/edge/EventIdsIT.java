@@ -1,6 +1,6 @@
 package io.tracerboy.edge;
 
-import static io.tracerboy.edge.BatchIngestIT.batch;
+import static io.tracerboy.edge.TestServers.batch;
 import static io.tracerboy.edge.TestServers.http;
 import static io.tracerboy.edge.TestServers.send;
 import static io.tracerboy.edge.TestServers.startServer;

@@ -40,7 +40,7 @@ class LiveTuningIT {
                                 String body = IntStream.range(0, 50).mapToObj(k -> "{\"timestamp\":" + (HOUR_START_MS
                                         + k) + ",\"user\":\"b" + (n * 50 + k) % 997 + "\",\"event\":\"impression\"}")
                                         .collect(Collectors.joining("\n"));
-                                if (BatchIngestIT.batch(server, "application/x-ndjson", body.getBytes())
+                                if (TestServers.batch(server, "application/x-ndjson", body.getBytes())
                                         .statusCode() == 200) {
                                     acknowledged.addAndGet(50);
                                 }
@@ -61,7 +61,7 @@ class LiveTuningIT {
                 "{\"BATCH_SIZE\":10000,\"FLUSH_INTERVAL_MS\":100}"};
             for (String change : changes) {
                 long before = server.stats().batchesWritten();
-                assertThat(AdminIT.admin(server, "POST", "/admin/settings", "Bearer " + TOKEN, "application/json",
+                assertThat(TestServers.admin(server, "POST", "/admin/settings", "Bearer " + TOKEN, "application/json",
                         change).statusCode()).as(change).isEqualTo(200);
                 // Let each setting write a few batches under load before the next change.
                 await().atMost(Duration.ofSeconds(30)).until(() -> server.stats().batchesWritten() >= before + 3);

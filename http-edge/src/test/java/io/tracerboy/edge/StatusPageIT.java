@@ -87,7 +87,7 @@ class StatusPageIT {
                 driver.findElement(By.id("apply")).click();
                 await().atMost(Duration.ofSeconds(10)).until(() -> driver.findElement(By.id("apply-result")).getText()
                         .equals("applied: BATCH_SIZE=777"));
-                assertThat(AdminIT.admin(server, "GET", "/admin/settings", "Bearer " + TOKEN, null, null).body())
+                assertThat(TestServers.admin(server, "GET", "/admin/settings", "Bearer " + TOKEN, null, null).body())
                         .contains("\"BATCH_SIZE\":\"777\"");
                 await().atMost(Duration.ofSeconds(10)).until(() -> driver.findElement(By.id("now-BATCH_SIZE"))
                         .getText().equals("777"));

@@ -39,4 +39,32 @@ final class TestServers {
     static void awaitRowsWritten(TracerboyServer target, long rows) {
         await().atMost(Duration.ofSeconds(30)).until(() -> target.stats().rowsWritten() >= rows);
     }
+
+    /** {@code POST /analytics/batch} with this body and content type, and any more headers as name, value pairs. */
+    static HttpResponse<String> batch(TracerboyServer target, String contentType, byte[] body, String... headers)
+            throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + target.port()
+                + "/analytics/batch")).header("Content-Type", contentType).timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A request to the admin API with this method, {@code Authorization} header and body (null: none). */
+    static HttpResponse<String> admin(TracerboyServer target, String method, String path, String authorization,
+                                      String contentType, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + target.port() + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body))
+                .timeout(Duration.ofSeconds(30));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
 }
