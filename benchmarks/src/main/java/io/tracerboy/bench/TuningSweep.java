@@ -225,12 +225,15 @@ public final class TuningSweep {
         }
         JFreeChart chart = ChartFactory.createXYLineChart(title, "FLUSH_INTERVAL_MS", yLabel, data,
                 PlotOrientation.VERTICAL, true, false, false);
-        XYPlot plot = chart.getXYPlot();
-        LogarithmicAxis x = new LogarithmicAxis("FLUSH_INTERVAL_MS (log scale)");
-        x.setExpTickLabelsFlag(false);
-        x.setStrictValuesFlag(false);
-        plot.setDomainAxis(x);
+        chart.getXYPlot().setDomainAxis(logAxis("FLUSH_INTERVAL_MS (log scale)"));
         ChartUtils.saveChartAsPNG(file.toFile(), chart, 800, 450);
+    }
+
+    private static LogarithmicAxis logAxis(String label) {
+        LogarithmicAxis axis = new LogarithmicAxis(label);
+        axis.setExpTickLabelsFlag(false);
+        axis.setStrictValuesFlag(false);
+        return axis;
     }
 
     /** Every setting as a point (commits/s, lag p99), one series per profile and kind, the target as a line. */
@@ -251,10 +254,7 @@ public final class TuningSweep {
                 + TARGET_LAG_MS + " ms", "commits/s", "visibility lag p99 (ms, log scale)", data,
                 PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
-        LogarithmicAxis y = new LogarithmicAxis("visibility lag p99 (ms, log scale)");
-        y.setExpTickLabelsFlag(false);
-        y.setStrictValuesFlag(false);
-        plot.setRangeAxis(y);
+        plot.setRangeAxis(logAxis("visibility lag p99 (ms, log scale)"));
         plot.addRangeMarker(new ValueMarker(TARGET_LAG_MS + 25));
         ChartUtils.saveChartAsPNG(file.toFile(), chart, 800, 450);
     }

@@ -2,7 +2,6 @@ package io.tracerboy.storage;
 
 import java.io.IOException;
 import java.sql.SQLException;
-import java.sql.SQLTransientException;
 
 /**
  * The one classification of database failures, by SQLSTATE, that every caller applies its policy to: the writer
@@ -17,7 +16,7 @@ final class SqlStates {
         /**
          * A retry of the same statement may cure it: connection exceptions (08), insufficient resources (53), operator
          * intervention such as a server shutting down (57), transaction rollbacks such as deadlocks (40), and I/O
-         * errors or pool timeouts that carry no SQLSTATE.
+         * errors, pool timeouts and closed connections that carry no SQLSTATE.
          */
         TRANSIENT,
         /** Anything else: a wrong password, a missing database or table, missing privileges. */
@@ -41,7 +40,15 @@ final class SqlStates {
                     ? Failure.TRANSIENT : Failure.SETUP;
         }
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof SQLTransientException || t instanceof IOException) {
+            if (t instanceof StorageEngine.UnavailableException) {
+                return Failure.SETUP; // ours: the engine insisted on cannot be had
+            }
+        }
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            // No SQLSTATE: the server did not refuse anything; the pool or the driver reports the state of a
+            // connection, e.g. HikariCP's "Connection is closed" after a connection died under Flyway (found by the
+            // storm: it stopped a replica starting during a database restart as if the setup were wrong).
+            if (t instanceof SQLException || t instanceof IOException) {
                 return Failure.TRANSIENT;
             }
         }

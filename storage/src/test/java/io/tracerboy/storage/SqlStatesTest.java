@@ -37,6 +37,17 @@ class SqlStatesTest {
         assertThat(SqlStates.classify(new SQLException("relation does not exist", "42P01"))).isEqualTo(Failure.SETUP);
         assertThat(SqlStates.classify(new SQLException("password authentication failed", "28P01"))).isEqualTo(
                 Failure.SETUP);
-        assertThat(SqlStates.classify(new SQLException("no state"))).isEqualTo(Failure.SETUP);
+    }
+
+    /** Found by the storm: HikariCP's closed-connection error, surfacing through Flyway, stopped a replica for good. */
+    @Test
+    void aClosedConnectionWithoutSqlStateIsTransientButAnEngineThatCannotBeHadIsNot() {
+        assertThat(SqlStates.classify(new SQLException("Connection is closed"))).isEqualTo(Failure.TRANSIENT);
+        assertThat(SqlStates.classify(new RuntimeException("Unable to rollback transaction",
+                new SQLException("Connection is closed")))).isEqualTo(Failure.TRANSIENT);
+        assertThat(SqlStates.classify(new StorageEngine.UnavailableException(EnginePreference.CITUS, "no citus")))
+                .isEqualTo(Failure.SETUP);
+        assertThat(SqlStates.classify(new IllegalStateException("Validate failed: checksum mismatch"))).isEqualTo(
+                Failure.SETUP);
     }
 }
