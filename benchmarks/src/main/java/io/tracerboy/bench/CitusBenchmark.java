@@ -21,7 +21,9 @@ import java.util.SplittableRandom;
  * {@code CITUS_URL} (a coordinator's database, whose tracerboy tables it drops and recreates).
  *
  * <p>{@code CITUS_URL=jdbc:postgresql://127.0.0.1:5440/tracerboy?user=postgres java -cp
- * benchmarks/target/benchmarks.jar io.tracerboy.bench.CitusBenchmark [seconds per case]}
+ * benchmarks/target/benchmarks.jar io.tracerboy.bench.CitusBenchmark [seconds per case] [stats-layout]}; with
+ * {@code stats-layout}, only {@code hourly_stats} distributed by hour against a reference table, one and two writers.
+ * Results: docs/SCALING.md.
  */
 public final class CitusBenchmark {
     private CitusBenchmark() {
@@ -30,6 +32,10 @@ public final class CitusBenchmark {
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         String citus = System.getenv("CITUS_URL");
+        if (args.length > 1 && args[1].equals("stats-layout")) {
+            statsLayout(citus, seconds);
+            return;
+        }
         System.out.println("| engine | shards | batch | users in the hour | rows/s | ms per batch | new users/s |");
         System.out.println("|---|---|---|---|---|---|---|");
         try (TestDatabase plain = TestDatabase.create()) {
@@ -109,5 +115,63 @@ public final class CitusBenchmark {
                     random.nextInt(10) == 0 ? EventKind.CLICK : EventKind.IMPRESSION);
         }
         return next;
+    }
+
+    /**
+     * {@code hourly_stats} distributed by hour against a reference table, on Citus with 4 shards, 10 000-event batches,
+     * 100 000 users: one writer, then two writers at once (as two replicas), both writing the current hour.
+     */
+    private static void statsLayout(String url, int seconds) throws Exception {
+        System.out.println("| hourly_stats | writers | rows/s in all | ms per batch |");
+        System.out.println("|---|---|---|---|");
+        for (String layout : new String[] {"distributed by hour", "reference table"}) {
+            for (int writers : new int[] {1, 2}) {
+                reset(url, 4);
+                try (Database database = new Database(url, null, null, 2 * writers + 1)) {
+                    database.migrate(EnginePreference.CITUS);
+                    if (layout.startsWith("reference")) {
+                        try (Connection db = database.dataSource().getConnection();
+                             Statement statement = db.createStatement()) {
+                            statement.execute("SELECT undistribute_table('hourly_stats')");
+                            statement.execute("SELECT create_reference_table('hourly_stats')");
+                        }
+                    }
+                    long[] rows = new long[writers];
+                    long[] batches = new long[writers];
+                    Thread[] threads = new Thread[writers];
+                    long end = System.nanoTime() + (seconds + 1) * 1_000_000_000L;
+                    long measureFrom = System.nanoTime() + 1_000_000_000L;
+                    for (int w = 0; w < writers; w++) {
+                        int writer = w;
+                        threads[w] = new Thread(() -> {
+                            try {
+                                CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000);
+                                SplittableRandom random = new SplittableRandom(writer);
+                                EventBatch batch = new EventBatch(10_000);
+                                long hourMs = Hours.startMs(System.currentTimeMillis());
+                                while (System.nanoTime() < end) {
+                                    fill(batch, random, hourMs, 100_000, 0);
+                                    sink.write(batch);
+                                    if (System.nanoTime() > measureFrom) {
+                                        rows[writer] += 10_000;
+                                        batches[writer]++;
+                                    }
+                                }
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        });
+                        threads[w].start();
+                    }
+                    for (Thread t : threads) {
+                        t.join();
+                    }
+                    long allRows = java.util.Arrays.stream(rows).sum();
+                    long allBatches = java.util.Arrays.stream(batches).sum();
+                    System.out.printf("| %s | %d | %,.0f | %.1f |%n", layout, writers, allRows / (double) seconds,
+                            seconds * 1000.0 * writers / Math.max(1, allBatches));
+                }
+            }
+        }
     }
 }
