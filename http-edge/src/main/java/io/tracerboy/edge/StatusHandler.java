@@ -12,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
 
 /**
  * The status page: {@code GET /status} serves one self-contained HTML page from the jar (plain SVG charts, no library,
@@ -29,11 +28,10 @@ final class StatusHandler {
     private final ReadinessHandler readiness;
     private final LiveSettings settings;
     private final TracerboyMetrics metrics;
-    private final LongSupplier nanoClock;
     private final boolean adminEnabled;
 
     StatusHandler(PipelineStats stats, EventRing ring, BatchingConsumer consumer, ReadinessHandler readiness,
-                  LiveSettings settings, TracerboyMetrics metrics, LongSupplier nanoClock, boolean adminEnabled) {
+                  LiveSettings settings, TracerboyMetrics metrics, boolean adminEnabled) {
         try (InputStream in = StatusHandler.class.getResourceAsStream("/status.html")) {
             this.page = in.readAllBytes();
         } catch (IOException | NullPointerException e) {
@@ -45,7 +43,6 @@ final class StatusHandler {
         this.readiness = readiness;
         this.settings = settings;
         this.metrics = metrics;
-        this.nanoClock = nanoClock;
         this.adminEnabled = adminEnabled;
     }
 
@@ -70,9 +67,7 @@ final class StatusHandler {
     /** Every number the page shows, as counters (the page makes rates of them) and gauges. */
     String snapshot() {
         BatchPolicy policy = consumer.policy();
-        long oldest = consumer.oldestUnwrittenNanos();
-        long oldestAgeMs = oldest == Long.MAX_VALUE ? 0
-                : Math.max(0, TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong() - oldest));
+        long oldestAgeMs = TimeUnit.NANOSECONDS.toMillis(consumer.oldestUnwrittenAgeNanos());
         String notReady = readiness.notReadyReason();
         return JsonReplies.write(out -> {
             out.writeStartObject();

@@ -28,7 +28,7 @@ final class TracerboyMetrics implements FlushListener {
     final Counter getRequests;
     final Counter adminRefused;
 
-    TracerboyMetrics(PipelineStats stats, EventRing ring, LongSupplier oldestUnwrittenNanos, LongSupplier nanoClock) {
+    TracerboyMetrics(PipelineStats stats, EventRing ring, LongSupplier oldestUnwrittenAgeNanos) {
         CounterWithCallback.builder().name("tracerboy_events_accepted")
                 .help("Events accepted into the ring (answered 204 in buffered mode)")
                 .callback(cb -> cb.call(stats.accepted())).register(registry);
@@ -46,10 +46,7 @@ final class TracerboyMetrics implements FlushListener {
                 .callback(cb -> cb.call(ring.depthSlots())).register(registry);
         GaugeWithCallback.builder().name("tracerboy_oldest_unwritten_event_age_seconds")
                 .help("Age of the oldest accepted event not yet committed; 0 when everything is written")
-                .callback(cb -> {
-                    long oldest = oldestUnwrittenNanos.getAsLong();
-                    cb.call(oldest == Long.MAX_VALUE ? 0 : Math.max(0, nanoClock.getAsLong() - oldest) / 1e9);
-                }).register(registry);
+                .callback(cb -> cb.call(oldestUnwrittenAgeNanos.getAsLong() / 1e9)).register(registry);
         CounterWithCallback.builder().name("tracerboy_rows_written").help("Events committed to the events table")
                 .callback(cb -> cb.call(stats.rowsWritten())).register(registry);
         CounterWithCallback.builder().name("tracerboy_events_resent")

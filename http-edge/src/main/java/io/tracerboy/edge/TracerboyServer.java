@@ -97,7 +97,7 @@ public final class TracerboyServer implements AutoCloseable {
                     }
                 });
 
-        metrics = new TracerboyMetrics(stats, ring, consumer::oldestUnwrittenNanos, System::nanoTime);
+        metrics = new TracerboyMetrics(stats, ring, consumer::oldestUnwrittenAgeNanos);
         consumer.onFlush(metrics);
 
         IngestHandler ingest = new IngestHandler(ring, stats, System::currentTimeMillis, state,
@@ -118,7 +118,7 @@ public final class TracerboyServer implements AutoCloseable {
         HttpHandler admin = new AdminHandler(adminToken, settings, metrics.adminRefused, () -> Map.of(
                 "linger_ms", TimeUnit.NANOSECONDS.toMillis(consumer.policy().lingerNanos()),
                 "batch_size_limit", consumer.policy().batchSizeEvents()));
-        StatusHandler status = new StatusHandler(stats, ring, consumer, readiness, settings, metrics, System::nanoTime,
+        StatusHandler status = new StatusHandler(stats, ring, consumer, readiness, settings, metrics,
                 adminToken != null);
         HttpHandler alive = exchange -> Replies.line(exchange, 200, "alive");
         HttpHandler scrape = new MetricsHandler(metrics.registry);

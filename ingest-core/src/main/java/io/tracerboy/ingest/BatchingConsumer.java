@@ -171,6 +171,12 @@ public final class BatchingConsumer implements Runnable {
         return inHand != Long.MAX_VALUE ? inHand : ring.headPublishedNanos(); // the batch in hand is the older
     }
 
+    /** How long the oldest event not yet written has waited; 0 when everything is written. Racy, as above. */
+    public long oldestUnwrittenAgeNanos() {
+        long oldest = oldestUnwrittenNanos();
+        return oldest == Long.MAX_VALUE ? 0 : Math.max(0, nanoClock.getAsLong() - oldest);
+    }
+
     /** Writes the batch, or splits it until the events the sink refuses are dead-lettered. False once abandoned. */
     private boolean writeOrIsolate(EventBatch part) {
         try {
