@@ -10,6 +10,7 @@ import io.tracerboy.storage.CopyBatchSink;
 import io.tracerboy.storage.Database;
 import io.tracerboy.storage.EmbeddedDatabase;
 import io.tracerboy.storage.HourlyStats;
+import io.tracerboy.storage.RetentionKeeper;
 import io.tracerboy.storage.SchemaMigrator;
 import io.tracerboy.storage.StorageEngine;
 import io.undertow.Handlers;
@@ -52,6 +53,7 @@ public final class TracerboyServer implements AutoCloseable {
     private final EventRing ring;
     private final BatchingConsumer consumer;
     private final SchemaMigrator migrator;
+    private volatile RetentionKeeper retention;
     private final TracerboyMetrics metrics;
     private final LiveSettings settings;
     private final InFlightRequests inFlight;
@@ -86,6 +88,9 @@ public final class TracerboyServer implements AutoCloseable {
                                 choice.reason());
                         state.migrated = true;
                         consumer.start();
+                        retention = new RetentionKeeper(database.dataSource(), choice.engine(),
+                                config.get(Setting.EVENT_ID_RETENTION_HOURS), System::currentTimeMillis);
+                        retention.start();
                     }
 
                     @Override
@@ -285,6 +290,9 @@ public final class TracerboyServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             migrator.cancel();
+            if (retention != null) {
+                retention.stop();
+            }
             database.close();
             if (embedded != null) {
                 try {

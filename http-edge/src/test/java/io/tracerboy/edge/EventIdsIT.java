@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 
 /** Event ids make a resend harmless: through several servers on one database, after a restart, after a lost answer. */
 class EventIdsIT {
-    private static final long HOUR_START_MS = Hours.startMs(1_695_000_000_000L);
+    // The current hour: ids are remembered for EVENT_ID_RETENTION_HOURS (24) only.
+    private static final long HOUR_START_MS = Hours.startMs(System.currentTimeMillis());
 
     private static byte[] events(String prefix, int n) {
         return IntStream.range(0, n).mapToObj(i -> "{\"timestamp\":" + (HOUR_START_MS + i) + ",\"user\":\"" + prefix
@@ -54,6 +55,23 @@ class EventIdsIT {
                         .isEqualTo("unique_users,3\nclicks,3\nimpressions,3\n");
             }
             assertThat(database.queryLong("SELECT count(*) FROM events")).isEqualTo(6);
+        }
+    }
+
+    @Test
+    void anIdWhoseHourIsOlderThanTheRetentionCountsAgainEachTimeItIsSent() throws Exception {
+        try (TestDatabase database = TestDatabase.create();
+             TracerboyServer server = startServer(database.url(), Map.of("ACK_MODE", "committed",
+                     "EVENT_ID_RETENTION_HOURS", "1"))) {
+            assertThat(server.awaitReady(60_000)).isTrue();
+            long threeHoursAgo = System.currentTimeMillis() - 3 * Hours.HOUR_MS;
+            for (int i = 0; i < 3; i++) {
+                assertThat(send(server, "POST", "/analytics?timestamp=" + threeHoursAgo + "&user=late&event=click"
+                        + "&id=late-1").statusCode()).isEqualTo(204);
+            }
+            assertThat(send(server, "GET", "/analytics?timestamp=" + threeHoursAgo).body())
+                    .isEqualTo("unique_users,1\nclicks,3\nimpressions,0\n");
+            assertThat(database.queryLong("SELECT count(*) FROM event_ids")).isZero();
         }
     }
 

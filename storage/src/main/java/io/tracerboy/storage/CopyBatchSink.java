@@ -47,21 +47,17 @@ public final class CopyBatchSink implements BatchSink {
     private static final String RESENDS_SQL = "INSERT INTO event_ids (hour, event_id)"
             + " SELECT to_timestamp(h), e FROM unnest(?::bigint[], ?::text[]) AS t (h, e)"
             + " ON CONFLICT DO NOTHING RETURNING extract(epoch FROM hour)::bigint, event_id";
-    private static final String PRUNE_SQL =
-            "DELETE FROM written_batches WHERE committed_at < now() - interval '1 day'";
-    private static final String PRUNE_EVENT_IDS_SQL = "SELECT prune_event_ids(make_interval(hours => ?))";
     /** How long event ids are remembered when not told otherwise ({@code EVENT_ID_RETENTION_HOURS}). */
     public static final int DEFAULT_EVENT_ID_RETENTION_HOURS = 24;
     private static final String DEAD_LETTER_SQL =
             "INSERT INTO dead_letters (ts_ms, user_id, kind, reason) VALUES (?, ?, ?, ?)";
-    private static final int PRUNE_EVERY_BATCHES = 10_000;
     private static final int COPY_CHUNK_BYTES = 1 << 16;
 
     private final DataSource dataSource;
     private final BinaryCopyEncoder encoder = new BinaryCopyEncoder();
     private final CommittedUsers committedUsers;
     private final int eventIdRetentionHours;
-    private long batchesSincePrune;
+    private final LongSupplier millisClock;
 
     /** {@code userCachePairs} bounds the in-process memory of committed (hour, user) pairs; 0 turns it off. */
     public CopyBatchSink(DataSource dataSource, long userCachePairs) {
@@ -77,6 +73,7 @@ public final class CopyBatchSink implements BatchSink {
         this.dataSource = dataSource;
         this.committedUsers = new CommittedUsers(userCachePairs, millisClock);
         this.eventIdRetentionHours = eventIdRetentionHours;
+        this.millisClock = millisClock;
     }
 
     @Override
@@ -92,21 +89,14 @@ public final class CopyBatchSink implements BatchSink {
             }
             // Claimed: no earlier attempt committed, and none can any more (its claim would have blocked ours).
             batch.commitInDoubt(false);
+            long rememberedAfterMs = RetentionKeeper.eventIdsRememberedAfterMs(millisClock.getAsLong(),
+                    eventIdRetentionHours);
             if (hasEventIds(batch)) {
-                markResends(connection, batch);
+                markResends(connection, batch, rememberedAfterMs);
             }
             deltas = copyAndCount(connection, batch);
             Map<Long, Long> newUsers = insertUsers(connection, deltas);
             upsertStats(connection, deltas, newUsers);
-            if (++batchesSincePrune >= PRUNE_EVERY_BATCHES) {
-                try (PreparedStatement prune = connection.prepareStatement(PRUNE_SQL);
-                     PreparedStatement pruneIds = connection.prepareStatement(PRUNE_EVENT_IDS_SQL)) {
-                    prune.executeUpdate();
-                    pruneIds.setInt(1, eventIdRetentionHours);
-                    pruneIds.execute();
-                }
-                batchesSincePrune = 0;
-            }
             commitSent = true;
             connection.commit();
         } catch (SQLException e) {
@@ -167,14 +157,18 @@ public final class CopyBatchSink implements BatchSink {
     /**
      * Marks the events whose (hour, id) is already counted, by an earlier batch (the unique key of {@code event_ids}
      * decides, across every writer) or earlier in this one. Keys are inserted in sorted order so that writers sharing
-     * ids take the index locks in the same order and cannot deadlock.
+     * ids take the index locks in the same order and cannot deadlock. An id whose hour began at or before
+     * {@code rememberedAfterMs} is past its retention: it is neither looked up nor remembered, so the event counts
+     * again, whether or not the {@link RetentionKeeper} has deleted the old row yet.
      */
-    private static void markResends(Connection connection, EventBatch batch) throws SQLException {
+    private static void markResends(Connection connection, EventBatch batch, long rememberedAfterMs)
+            throws SQLException {
         Map<HourAndId, Integer> firstSeen = new TreeMap<>();
         for (int i = 0; i < batch.size(); i++) {
             String id = batch.eventId(i);
-            boolean resend = id != null
-                    && firstSeen.putIfAbsent(new HourAndId(Hours.startMs(batch.timestampMs(i)) / 1000, id), i) != null;
+            long hourMs = Hours.startMs(batch.timestampMs(i));
+            boolean resend = id != null && hourMs > rememberedAfterMs
+                    && firstSeen.putIfAbsent(new HourAndId(hourMs / 1000, id), i) != null;
             batch.markDuplicate(i, resend);
         }
         if (firstSeen.isEmpty()) {
