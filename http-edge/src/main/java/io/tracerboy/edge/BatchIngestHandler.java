@@ -20,6 +20,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.IoUtils;
 
 /**
  * {@code POST /analytics/batch}: many events in one request, as NDJSON or a JSON array, optionally gzipped. The body is
@@ -29,6 +32,7 @@ import java.util.zip.ZipException;
  * are JSON.
  */
 final class BatchIngestHandler implements HttpHandler {
+    private static final Logger log = LoggerFactory.getLogger(BatchIngestHandler.class);
     private static final String NDJSON = "application/x-ndjson";
     private static final String JSON_ARRAY = "application/json";
 
@@ -77,9 +81,30 @@ final class BatchIngestHandler implements HttpHandler {
         BatchParser.Format format = NDJSON.equals(type) ? BatchParser.Format.NDJSON : BatchParser.Format.JSON_ARRAY;
         RequestBodies.read(exchange, maxBodyBytes, true, requestTimeoutMs,
                 // Decompressing and parsing take CPU: a worker thread, so the IO threads keep serving.
-                (ex, body, bodyBytes) -> ex.dispatch(() -> accept(ex, body, gzip, format)),
+                (ex, body, bodyBytes) -> ex.dispatch(() -> acceptOrFail(ex, body, gzip, format)),
                 (ex, found) -> tooLarge(ex, "request body: expected at most " + maxBodyBytes
                         + " bytes (MAX_BATCH_BYTES), found " + found));
+    }
+
+    /**
+     * {@link #accept} on a worker thread, where an exception would leave the exchange open (Undertow answers only for
+     * handlers it called itself): anything unforeseen is answered {@code 500} and logged on one line.
+     */
+    private void acceptOrFail(HttpServerExchange exchange, byte[] raw, boolean gzip, BatchParser.Format format) {
+        try {
+            accept(exchange, raw, gzip, format);
+        } catch (RuntimeException unexpected) {
+            StackTraceElement[] trace = unexpected.getStackTrace();
+            log.error("POST /analytics/batch answered 500: {} at {}", unexpected,
+                    trace.length == 0 ? "an unknown place" : trace[0]);
+            if (exchange.isResponseStarted()) {
+                IoUtils.safeClose(exchange.getConnection());
+            } else {
+                exchange.setPersistent(false);
+                JsonReplies.send(exchange, 500, JsonReplies.error("internal error: the batch could not be processed "
+                        + "(the server log says why)"));
+            }
+        }
     }
 
     private void accept(HttpServerExchange exchange, byte[] raw, boolean gzip, BatchParser.Format format) {

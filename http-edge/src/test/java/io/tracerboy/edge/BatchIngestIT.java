@@ -8,23 +8,35 @@ import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.tracerboy.ingest.BatchParser;
+import io.tracerboy.ingest.EventRing;
 import io.tracerboy.ingest.Hours;
+import io.tracerboy.ingest.PipelineStats;
 import io.tracerboy.testsupport.TcpProxy;
 import io.tracerboy.testsupport.TestDatabase;
+import io.undertow.Undertow;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** {@code POST /analytics/batch} and event ids, on a real server and PostgreSQL. */
 class BatchIngestIT {
@@ -169,6 +181,84 @@ class BatchIngestIT {
                 "Content-Encoding", "gzip");
         assertThat(broken.statusCode()).isEqualTo(400);
         assertThat(broken.body()).startsWith("{\"error\":\"request body: expected gzip data, found ");
+    }
+
+    /** A batch POST that must be answered within a few seconds: a request left open fails it with a timeout. */
+    private static HttpResponse<String> promptBatch(int port, String contentType, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/analytics/batch"))
+                .header("Content-Type", contentType).timeout(Duration.ofSeconds(5))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Everything logged while {@code action} runs, from any logger and thread. */
+    private static List<ILoggingEvent> logged(Callable<?> action) throws Exception {
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        root.addAppender(appender);
+        try {
+            action.call();
+        } finally {
+            root.detachAppender(appender);
+        }
+        return appender.list;
+    }
+
+    @Test
+    void aJsonArrayBeyondTheParsersLimitsIsAnswered400WithItsReasonAndNoStackTrace() throws Exception {
+        long acceptedBefore = server.stats().accepted();
+        List<ILoggingEvent> log = logged(() -> {
+            HttpResponse<String> deep = promptBatch(server.port(), "application/json", "[".repeat(1_500)
+                    + "]".repeat(1_500));
+            assertThat(deep.statusCode()).isEqualTo(400);
+            assertThat(deep.body()).isEqualTo("{\"error\":\"body: expected JSON nested at most 1000 levels deep, "
+                    + "found deeper nesting in the element at index 0\"}\n");
+            HttpResponse<String> longNumber = promptBatch(server.port(), "application/json", "[" + line(HOUR_START_MS,
+                    "limits-a", "click", null) + ",{\"x\":" + "9".repeat(1_010) + "}]"); // within MAX_LINE_BYTES
+            assertThat(longNumber.statusCode()).isEqualTo(400);
+            assertThat(longNumber.body()).isEqualTo("{\"error\":\"body: expected numbers of at most 1000 digits, "
+                    + "found a longer one in the element at index 1\"}\n");
+            HttpResponse<String> longName = promptBatch(server.port(), "application/json", "[{\"" + "n".repeat(60_000)
+                    + "\":1}]");
+            assertThat(longName.statusCode()).isEqualTo(413);
+            assertThat(longName.body()).isEqualTo("{\"error\":\"event at index 0: expected at most 1024 bytes "
+                    + "(MAX_LINE_BYTES), found more\"}\n");
+            return null;
+        });
+        assertThat(log).noneMatch(event -> event.getThrowableProxy() != null);
+        assertThat(server.stats().accepted()).isEqualTo(acceptedBefore);
+        assertThat(stored("limits-")).isZero();
+    }
+
+    @Test
+    void anUnexpectedFailureOnTheWorkerThreadIsAnswered500AndLoggedOnOneLine() throws Exception {
+        PipelineStats stats = new PipelineStats();
+        // The clock is read on the worker thread, between parsing and publishing: a stand-in for any bug there.
+        BatchIngestHandler failing = new BatchIngestHandler(new EventRing(64, System::nanoTime, stats), stats,
+                new BatchParser(10, 1024), () -> {
+                    throw new IllegalStateException("clock broken");
+                }, new ServiceState(), AckMode.BUFFERED, 65_536, 10_000);
+        Undertow bare = Undertow.builder().addHttpListener(0, "127.0.0.1").setHandler(failing).build();
+        bare.start();
+        try {
+            int port = ((InetSocketAddress) bare.getListenerInfo().get(0).getAddress()).getPort();
+            List<ILoggingEvent> log = logged(() -> {
+                HttpResponse<String> answer = promptBatch(port, "application/x-ndjson", line(HOUR_START_MS, "bug-a",
+                        "click", null));
+                assertThat(answer.statusCode()).isEqualTo(500);
+                assertThat(answer.body()).isEqualTo("{\"error\":\"internal error: the batch could not be processed "
+                        + "(the server log says why)\"}\n");
+                return null;
+            });
+            assertThat(log).noneMatch(event -> event.getThrowableProxy() != null);
+            assertThat(log).filteredOn(event -> event.getLevel() == Level.ERROR).singleElement()
+                    .extracting(ILoggingEvent::getFormattedMessage).asString()
+                    .startsWith("POST /analytics/batch answered 500: java.lang.IllegalStateException: clock broken at ")
+                    .doesNotContain("\n");
+        } finally {
+            bare.stop();
+        }
+        assertThat(stats.accepted()).isZero();
     }
 
     @Test

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +15,9 @@ import java.util.List;
  * or a JSON array of event objects, with Jackson's streaming parser. Each event is checked by the same rules, with the
  * same messages, as the query form ({@link AnalyticsQuery}); unknown fields are ignored, a known field given twice is
  * refused. All events are parsed, so the answer lists every bad line (the first {@value #MAX_ERRORS_LISTED}). Limits
- * stop reading at once with a {@link LimitException}. Thread-safe; one instance serves all requests.
+ * stop reading at once with a {@link LimitException}; JSON that breaks the parser's own limits (nesting deeper than
+ * {@value #MAX_NESTING_DEPTH}, a number longer than {@value #MAX_NUMBER_DIGITS} digits) is refused like invalid JSON.
+ * Thread-safe; one instance serves all requests.
  */
 public final class BatchParser {
     /** The body formats accepted. */
@@ -44,9 +48,15 @@ public final class BatchParser {
     /** How many line errors an answer lists; the total is given too. */
     public static final int MAX_ERRORS_LISTED = 100;
 
+    /** The deepest nesting of arrays and objects accepted (Jackson's default, stated here to be named in messages). */
+    public static final int MAX_NESTING_DEPTH = 1_000;
+
+    /** The longest number accepted, in characters (Jackson's default, stated here to be named in messages). */
+    public static final int MAX_NUMBER_DIGITS = 1_000;
+
     private static final String[] FIELDS = {"timestamp", "user", "event", "id"};
 
-    private final JsonFactory json = JsonFactory.builder().build();
+    private final JsonFactory json;
     private final int maxEvents;
     private final int maxLineBytes;
 
@@ -54,6 +64,10 @@ public final class BatchParser {
     public BatchParser(int maxEvents, int maxLineBytes) {
         this.maxEvents = maxEvents;
         this.maxLineBytes = maxLineBytes;
+        // A string or field name longer than a line makes its event longer than MAX_LINE_BYTES: stop reading there.
+        this.json = JsonFactory.builder().streamReadConstraints(StreamReadConstraints.builder()
+                .maxNestingDepth(MAX_NESTING_DEPTH).maxNumberLength(MAX_NUMBER_DIGITS)
+                .maxStringLength(maxLineBytes).maxNameLength(maxLineBytes).build()).build();
     }
 
     /** Parses {@code body[0, length)}; events without a timestamp take {@code nowMs}. */
@@ -92,6 +106,8 @@ public final class BatchParser {
                             collector.replaceLast(line, "line: expected one JSON object, found more after it");
                         }
                     }
+                } catch (StreamConstraintsException beyond) {
+                    collector.error(line, "line: expected " + beyondLimit(beyond));
                 } catch (JsonProcessingException bad) {
                     collector.error(line, "line: expected JSON, found invalid JSON (" + bad.getOriginalMessage()
                             + ")");
@@ -104,35 +120,69 @@ public final class BatchParser {
     }
 
     private void parseArray(byte[] body, int start, int length, Collector collector) {
+        int index = 0;
+        String where = ""; // where in the body a parse failure happened, for its message
         try (JsonParser parser = json.createParser(body, start, length - start)) {
             if (parser.nextToken() != JsonToken.START_ARRAY) {
                 throw new InvalidRequestException("body: expected a JSON array of events, found "
                         + describe(parser.currentToken()));
             }
             for (JsonToken token = parser.nextToken(); token != JsonToken.END_ARRAY; token = parser.nextToken()) {
+                where = " in the element at index " + index;
                 int line = parser.currentTokenLocation().getLineNr();
                 long fromByte = parser.currentTokenLocation().getByteOffset();
                 if (token != JsonToken.START_OBJECT) {
                     collector.error(line, "event: expected a JSON object, found " + describe(token));
                     parser.skipChildren();
-                    continue;
+                } else {
+                    collector.add(line, parser);
+                    long bytes = parser.currentLocation().getByteOffset() - fromByte;
+                    if (bytes > maxLineBytes) {
+                        throw new LimitException("line " + line + ": expected at most " + maxLineBytes
+                                + " bytes per event (MAX_LINE_BYTES), found " + bytes + " bytes");
+                    }
                 }
-                collector.add(line, parser);
-                long bytes = parser.currentLocation().getByteOffset() - fromByte;
-                if (bytes > maxLineBytes) {
-                    throw new LimitException("line " + line + ": expected at most " + maxLineBytes
-                            + " bytes per event (MAX_LINE_BYTES), found " + bytes + " bytes");
-                }
+                index++;
+                where = " after the element at index " + (index - 1);
             }
+            where = " after the array";
             if (parser.nextToken() != null) {
                 throw new InvalidRequestException("body: expected one JSON array, found more after it");
             }
+        } catch (StreamConstraintsException beyond) {
+            if (isTokenLength(beyond)) {
+                throw new LimitException("event at index " + index + ": expected at most " + maxLineBytes
+                        + " bytes (MAX_LINE_BYTES), found more");
+            }
+            throw new InvalidRequestException("body: expected " + beyondLimit(beyond) + where);
         } catch (JsonProcessingException bad) {
+            // Not bad.getLocation(): Jackson's limits throw without one.
             throw new InvalidRequestException("body: expected a JSON array of events, found invalid JSON ("
-                    + bad.getOriginalMessage() + " at line " + bad.getLocation().getLineNr() + ")");
+                    + bad.getOriginalMessage() + ")" + where);
         } catch (IOException impossible) {
             throw new IllegalStateException(impossible);
         }
+    }
+
+    /**
+     * A broken Jackson limit, in our words: Jackson's own name its internals ({@code StreamReadConstraints}). Its
+     * messages are the only way to tell its limits apart; an unknown one still gets a reason, only a vaguer one.
+     */
+    private static String beyondLimit(StreamConstraintsException beyond) {
+        String message = String.valueOf(beyond.getOriginalMessage());
+        if (message.startsWith("Document nesting depth")) {
+            return "JSON nested at most " + MAX_NESTING_DEPTH + " levels deep, found deeper nesting";
+        }
+        if (message.startsWith("Number value length")) {
+            return "numbers of at most " + MAX_NUMBER_DIGITS + " digits, found a longer one";
+        }
+        return "JSON within the parser's limits, found more than they allow";
+    }
+
+    /** A string or field name longer than {@code MAX_LINE_BYTES}, the limit the parser was given for them. */
+    private static boolean isTokenLength(StreamConstraintsException beyond) {
+        String message = String.valueOf(beyond.getOriginalMessage());
+        return message.startsWith("String value length") || message.startsWith("Name length");
     }
 
     /** Gathers events and errors, enforcing the events-per-request limit as it goes. */

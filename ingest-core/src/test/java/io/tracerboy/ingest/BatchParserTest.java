@@ -128,6 +128,47 @@ class BatchParserTest {
                 .hasMessage("body: expected a JSON array of events, found an object");
     }
 
+    private BatchParser.Result array(BatchParser target, String body) {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        return target.parse(bytes, bytes.length, Format.JSON_ARRAY, NOW_MS);
+    }
+
+    @Test
+    void aJsonArrayBeyondTheParsersLimitsIsRefusedWithAReasonInOurOwnWords() {
+        assertThatThrownBy(() -> array(parser, "[".repeat(1_500) + "]".repeat(1_500)))
+                .isInstanceOf(InvalidRequestException.class)
+                .hasMessage("body: expected JSON nested at most 1000 levels deep, found deeper nesting in the "
+                        + "element at index 0");
+        assertThatThrownBy(() -> array(new BatchParser(10, 4_096), "[{\"user\":\"a\",\"event\":\"click\"},{\"x\":"
+                + "1".repeat(2_000) + "}]"))
+                .isInstanceOf(InvalidRequestException.class)
+                .hasMessage("body: expected numbers of at most 1000 digits, found a longer one in the element at "
+                        + "index 1");
+    }
+
+    @Test
+    void aStringOrNameLongerThanALineIsTheLineLimitEvenBeforeItsElementEnds() {
+        // Jackson's own string and name limits are set to MAX_LINE_BYTES: a token that long makes its event too long.
+        assertThatThrownBy(() -> array(parser, "[{\"" + "n".repeat(60_000) + "\":1}]"))
+                .isInstanceOf(BatchParser.LimitException.class)
+                .hasMessage("event at index 0: expected at most 512 bytes (MAX_LINE_BYTES), found more");
+        assertThatThrownBy(() -> array(parser, "[{\"user\":\"a\",\"event\":\"click\"},{\"user\":\""
+                + "u".repeat(600) + "\"}]"))
+                .isInstanceOf(BatchParser.LimitException.class)
+                .hasMessage("event at index 1: expected at most 512 bytes (MAX_LINE_BYTES), found more");
+    }
+
+    @Test
+    void anNdjsonLineBeyondTheParsersLimitsIsALineErrorInOurOwnWords() {
+        BatchParser roomy = new BatchParser(10, 4_096);
+        byte[] body = ("{\"user\":\"u\",\"event\":\"click\",\"x\":" + "1".repeat(2_000) + "}\n"
+                + "{\"user\":\"u\",\"event\":\"click\",\"x\":" + "[".repeat(1_500) + "]".repeat(1_500) + "}")
+                .getBytes(StandardCharsets.UTF_8);
+        assertThat(roomy.parse(body, body.length, Format.NDJSON, NOW_MS).errors()).containsExactly(
+                new LineError(1, "line: expected numbers of at most 1000 digits, found a longer one"),
+                new LineError(2, "line: expected JSON nested at most 1000 levels deep, found deeper nesting"));
+    }
+
     @Test
     void countsTheLinesThatHoldAnythingButBlanksWithoutParsing() {
         byte[] body = "{\"a\":1}\r\n\n  \t\r\n{\"b\":2}\n{\"c\":3}".getBytes(StandardCharsets.UTF_8);
