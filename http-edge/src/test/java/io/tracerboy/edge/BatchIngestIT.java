@@ -19,17 +19,28 @@ import io.tracerboy.ingest.PipelineStats;
 import io.tracerboy.testsupport.TcpProxy;
 import io.tracerboy.testsupport.TestDatabase;
 import io.undertow.Undertow;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.zip.GZIPOutputStream;
@@ -43,17 +54,22 @@ class BatchIngestIT {
     private static final long HOUR_START_MS = Hours.startMs(1_690_000_000_000L);
     private static TestDatabase database;
     private static TracerboyServer server;
+    /** Default body limits but MAX_BODY_BYTES at its largest. */
+    private static TracerboyServer roomy;
 
     @BeforeAll
     static void start() throws Exception {
         database = TestDatabase.create();
         server = startServer(database.url(), Map.of("FLUSH_INTERVAL_MS", "5", "MAX_BATCH_BYTES", "65536",
                 "MAX_BATCH_EVENTS", "50", "MAX_LINE_BYTES", "1024"));
+        roomy = startServer(database.url(), Map.of("FLUSH_INTERVAL_MS", "5", "MAX_BODY_BYTES", "1048576"));
         assertThat(server.awaitReady(60_000)).isTrue();
+        assertThat(roomy.awaitReady(60_000)).isTrue();
     }
 
     @AfterAll
     static void stop() throws Exception {
+        roomy.close();
         server.close();
         database.close();
     }
@@ -159,6 +175,202 @@ class BatchIngestIT {
                 + "(MAX_BATCH_BYTES), found " + body.length + " bytes\"}\n");
         assertThat(server.stats().accepted()).isEqualTo(acceptedBefore);
         assertThat(stored("chunk-")).isZero();
+    }
+
+    /** How a body is framed on the wire. */
+    private enum Framing {
+        CONTENT_LENGTH, CONTENT_LENGTH_EXPECT_CONTINUE, CHUNKED, CHUNKED_EXPECT_CONTINUE
+    }
+
+    /** An NDJSON body of exactly {@code bytes} bytes: lines of about 4 KB, padded with an unknown field. */
+    private static byte[] ndjsonOfExactly(int bytes, String userPrefix) {
+        int lines = bytes / 4_000;
+        StringBuilder body = new StringBuilder(bytes);
+        for (int i = 0; i < lines; i++) {
+            String event = "{\"timestamp\":" + HOUR_START_MS + ",\"user\":\"" + userPrefix + i
+                    + "\",\"event\":\"click\",\"pad\":\"";
+            int length = bytes / lines + (i < bytes % lines ? 1 : 0);
+            body.append(event).append("p".repeat(length - event.length() - 3)).append("\"}\n");
+        }
+        assertThat(body.length()).isEqualTo(bytes);
+        return body.toString().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * POSTs {@code body} to {@code path} over a raw socket, so the framing is exactly as asked; with
+     * {@code Expect: 100-continue} the body is sent only after a {@code 100}. The body is sent while the answer is
+     * read, as curl does, so a refusal that closes the connection mid-body is still seen. Answers all the server sent.
+     */
+    private static String rawPost(int port, String path, byte[] body, Framing framing) throws Exception {
+        boolean chunked = framing == Framing.CHUNKED || framing == Framing.CHUNKED_EXPECT_CONTINUE;
+        boolean expect = framing == Framing.CONTENT_LENGTH_EXPECT_CONTINUE
+                || framing == Framing.CHUNKED_EXPECT_CONTINUE;
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 65_536);
+            InputStream in = socket.getInputStream();
+            out.write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                    + "Connection: close\r\n" + (chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: "
+                    + body.length + "\r\n") + (expect ? "Expect: 100-continue\r\n" : "") + "\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String interim = "";
+            if (expect) {
+                interim = readHead(in);
+                if (!interim.startsWith("HTTP/1.1 100 ")) {
+                    return interim + readRest(in);
+                }
+            }
+            CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+                try {
+                    writeBody(out, body, chunked);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            String reply = interim + readRest(in);
+            try {
+                sending.join();
+            } catch (CompletionException cutOff) {
+                if (!reply.contains("HTTP/1.1 413 ")) {
+                    throw cutOff; // only a refusal may stop reading the body
+                }
+            }
+            return reply;
+        }
+    }
+
+    private static void writeBody(OutputStream out, byte[] body, boolean chunked) throws IOException {
+        if (chunked) {
+            for (int from = 0; from < body.length; from += 65_536) {
+                int length = Math.min(65_536, body.length - from);
+                out.write((Integer.toHexString(length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(body, from, length);
+                out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+            }
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        } else {
+            out.write(body);
+        }
+        out.flush();
+    }
+
+    /** Reads until the server closes the connection (a reset counts as a close). */
+    private static String readRest(InputStream in) throws IOException {
+        ByteArrayOutputStream reply = new ByteArrayOutputStream();
+        byte[] buffer = new byte[8_192];
+        try {
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                reply.write(buffer, 0, n);
+            }
+        } catch (SocketException reset) {
+            // closed with a reset: what arrived before is the answer
+        }
+        return reply.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    /** Reads one response head, up to and including its blank line. */
+    private static String readHead(InputStream in) throws Exception {
+        StringBuilder head = new StringBuilder();
+        while (head.length() < 4 || !head.substring(head.length() - 4).equals("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            head.append((char) b);
+        }
+        return head.toString();
+    }
+
+    /** What {@code action} prints to stderr (still printed), where Undertow 2.4.4 prints some stack traces. */
+    private static String stderrDuring(Callable<?> action) throws Exception {
+        PrintStream original = System.err;
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(new TeeOutputStream(original, printed), true, StandardCharsets.UTF_8));
+        try {
+            action.call();
+        } finally {
+            System.setErr(original);
+        }
+        return printed.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Writes to two streams. */
+    private static final class TeeOutputStream extends OutputStream {
+        private final OutputStream first;
+        private final OutputStream second;
+
+        TeeOutputStream(OutputStream first, OutputStream second) {
+            this.first = first;
+            this.second = second;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            first.write(b);
+            second.write(b);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+            first.write(bytes, offset, length);
+            second.write(bytes, offset, length);
+        }
+    }
+
+    @Test
+    void everyBodyUpToTheDefaultMaxBatchBytesIsAcceptedInEveryFramingAndOneByteMoreIs413() throws Exception {
+        // The default 4 MiB is above Undertow's own entity limit, 2 MiB unless set (UndertowOptions.MAX_ENTITY_SIZE).
+        int maxBytes = 4_194_304;
+        long before = roomy.stats().rowsWritten();
+        long[] events = {0};
+        String stderr = stderrDuring(() -> {
+            for (Framing framing : Framing.values()) {
+                for (int bytes : new int[] {3_000_108, maxBytes}) {
+                    byte[] body = ndjsonOfExactly(bytes, "max-" + framing.ordinal() + "-" + bytes + "-");
+                    String reply = rawPost(roomy.port(), "/analytics/batch", body, framing);
+                    int lines = bytes / 4_000;
+                    assertThat(reply).as(framing + ", " + bytes + " bytes").startsWith(framing.name().contains(
+                            "EXPECT") ? "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 " : "HTTP/1.1 200 ")
+                            .endsWith("\r\n\r\n{\"accepted\":" + lines + "}\n");
+                    events[0] += lines;
+                }
+                byte[] over = ndjsonOfExactly(maxBytes + 1, "over-");
+                String reply = rawPost(roomy.port(), "/analytics/batch", over, framing);
+                // A declared length over the limit is refused before the body is asked for: no 100 first.
+                assertThat(reply).as(framing + ", one byte over").startsWith(
+                        framing == Framing.CHUNKED_EXPECT_CONTINUE ? "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 413 "
+                                : "HTTP/1.1 413 ")
+                        .endsWith("\r\n\r\n{\"error\":\"request body: expected at most 4194304 bytes "
+                                + "(MAX_BATCH_BYTES), found 4194305 bytes\"}\n");
+            }
+            return null;
+        });
+        assertThat(stderr).doesNotContain("RequestTooBigException");
+        awaitRowsWritten(roomy, before + events[0]);
+        assertThat(stored("max-")).isEqualTo(events[0]);
+        assertThat(stored("over-")).isZero();
+    }
+
+    @Test
+    void aQueryFormBodyPastUndertowsDefaultLimitMeetsOnlyMaxBodyBytes() throws Exception {
+        // MAX_BODY_BYTES at its maximum, 1 MiB, plus the 1 MiB read past it before the 413 is Undertow's 2 MiB.
+        long before = roomy.stats().rowsWritten();
+        byte[] body = "b".repeat(3 * 1_048_576).getBytes(StandardCharsets.US_ASCII);
+        String stderr = stderrDuring(() -> {
+            String reply = rawPost(roomy.port(), "/analytics?user=q-big&event=click", body, Framing.CHUNKED);
+            // Past the drain allowance the 413 is sent while the client still sends: it may see the reset first.
+            assertThat(reply).satisfiesAnyOf(r -> assertThat(r).isEmpty(), r -> assertThat(r).startsWith(
+                    "HTTP/1.1 413 ").endsWith("request body: expected at most 1048576 bytes (the event goes in the "
+                    + "query string), found more than 2097152 bytes\n"));
+            String fits = rawPost(roomy.port(), "/analytics?user=q-fits&event=click", Arrays.copyOf(body,
+                    1_048_576), Framing.CHUNKED);
+            assertThat(fits).startsWith("HTTP/1.1 204 ");
+            return null;
+        });
+        assertThat(stderr).doesNotContain("RequestTooBigException");
+        awaitRowsWritten(roomy, before + 1);
+        assertThat(stored("q-")).isEqualTo(1);
     }
 
     @Test
