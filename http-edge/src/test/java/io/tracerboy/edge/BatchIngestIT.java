@@ -392,7 +392,39 @@ class BatchIngestIT {
         HttpResponse<String> broken = batch(server, "application/x-ndjson", new byte[] {31, -117, 8, 0, 1},
                 "Content-Encoding", "gzip");
         assertThat(broken.statusCode()).isEqualTo(400);
-        assertThat(broken.body()).startsWith("{\"error\":\"request body: expected gzip data, found ");
+        assertThat(broken.body()).isEqualTo("{\"error\":\"request body: expected gzip data, found a gzip stream cut "
+                + "short\"}\n");
+        assertThat(batch(server, "application/x-ndjson", Arrays.copyOf(zipped, zipped.length - 4), "Content-Encoding",
+                "gzip").body()).isEqualTo(broken.body());
+        assertThat(batch(server, "application/x-ndjson", "{}".getBytes(StandardCharsets.UTF_8), "Content-Encoding",
+                "gzip").body()).isEqualTo("{\"error\":\"request body: expected gzip data, found data that does not "
+                + "start as gzip does (1f 8b)\"}\n");
+        byte[] corrupt = zipped.clone();
+        for (int i = 12; i < 20; i++) {
+            corrupt[i] ^= 0x55;
+        }
+        assertThat(batch(server, "application/x-ndjson", corrupt, "Content-Encoding", "gzip").body())
+                .startsWith("{\"error\":\"request body: expected gzip data, found corrupt gzip data (");
+    }
+
+    @Test
+    void aJsonArraysErrorsNameEachElementByItsIndexAndNoneOfTheParsersInternals() throws Exception {
+        String ok = line(HOUR_START_MS, "index-a", "click", null);
+        String numberUser = line(HOUR_START_MS, "index-c", "click", null).replace("\"index-c\"", "1e3");
+        HttpResponse<String> answer = batch(server, "application/json", ("[" + ok + "," + ok + "," + ok + ","
+                + line(HOUR_START_MS, "index-b", "nope", null) + "," + ok + "," + numberUser + "]")
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(answer.statusCode()).isEqualTo(400);
+        assertThat(answer.body()).isEqualTo("{\"invalid\":2,\"errors\":[{\"index\":3,\"error\":\"event: expected "
+                + "click or impression, found 'nope'\"},{\"index\":5,\"error\":\"user: expected a string or an "
+                + "integer, found '1e3', a number with a fraction or an exponent\"}]}\n");
+        HttpResponse<String> cut = batch(server, "application/json", ("[" + ok + ",{\"user\":\"index-d\"")
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(cut.statusCode()).isEqualTo(400);
+        assertThat(cut.body()).isEqualTo("{\"error\":\"body: expected a JSON array of events, found invalid JSON "
+                + "(Unexpected end-of-input: expected close marker for Object (start marker at line 1, column "
+                + (ok.length() + 3) + ")) in the element at index 1\"}\n");
+        assertThat(stored("index-")).isZero();
     }
 
     /** A batch POST that must be answered within a few seconds: a request left open fails it with a timeout. */
