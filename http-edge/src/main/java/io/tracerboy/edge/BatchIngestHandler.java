@@ -11,6 +11,7 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.io.ByteArrayInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
@@ -20,6 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.IoUtils;
 
 /**
  * {@code POST /analytics/batch}: many events in one request, as NDJSON or a JSON array, optionally gzipped. The body is
@@ -29,8 +33,10 @@ import java.util.zip.ZipException;
  * are JSON.
  */
 final class BatchIngestHandler implements HttpHandler {
+    private static final Logger log = LoggerFactory.getLogger(BatchIngestHandler.class);
     private static final String NDJSON = "application/x-ndjson";
     private static final String JSON_ARRAY = "application/json";
+    private static final byte[] GZIP_MAGIC = {0x1f, (byte) 0x8b};
 
     private final EventRing ring;
     private final PipelineStats stats;
@@ -77,9 +83,30 @@ final class BatchIngestHandler implements HttpHandler {
         BatchParser.Format format = NDJSON.equals(type) ? BatchParser.Format.NDJSON : BatchParser.Format.JSON_ARRAY;
         RequestBodies.read(exchange, maxBodyBytes, true, requestTimeoutMs,
                 // Decompressing and parsing take CPU: a worker thread, so the IO threads keep serving.
-                (ex, body, bodyBytes) -> ex.dispatch(() -> accept(ex, body, gzip, format)),
+                (ex, body, bodyBytes) -> ex.dispatch(() -> acceptOrFail(ex, body, gzip, format)),
                 (ex, found) -> tooLarge(ex, "request body: expected at most " + maxBodyBytes
                         + " bytes (MAX_BATCH_BYTES), found " + found));
+    }
+
+    /**
+     * {@link #accept} on a worker thread, where an exception would leave the exchange open (Undertow answers only for
+     * handlers it called itself): anything unforeseen is answered {@code 500} and logged on one line.
+     */
+    private void acceptOrFail(HttpServerExchange exchange, byte[] raw, boolean gzip, BatchParser.Format format) {
+        try {
+            accept(exchange, raw, gzip, format);
+        } catch (RuntimeException unexpected) {
+            StackTraceElement[] trace = unexpected.getStackTrace();
+            log.error("POST /analytics/batch answered 500: {} at {}", unexpected,
+                    trace.length == 0 ? "an unknown place" : trace[0]);
+            if (exchange.isResponseStarted()) {
+                IoUtils.safeClose(exchange.getConnection());
+            } else {
+                exchange.setPersistent(false);
+                JsonReplies.send(exchange, 500, JsonReplies.error("internal error: the batch could not be processed "
+                        + "(the server log says why)"));
+            }
+        }
     }
 
     private void accept(HttpServerExchange exchange, byte[] raw, boolean gzip, BatchParser.Format format) {
@@ -100,13 +127,10 @@ final class BatchIngestHandler implements HttpHandler {
             tooLarge(exchange, "request body: expected at most " + maxBodyBytes
                     + " bytes after decompression (MAX_BATCH_BYTES), found more");
             return;
-        } catch (ZipException broken) {
-            refuse(exchange, 400, Rejection.INVALID, "request body: expected gzip data, found " + broken.getMessage());
-            return;
         }
         if (!result.valid()) {
             stats.reject(Rejection.INVALID, result.events().size() + result.errorCount());
-            JsonReplies.send(exchange, 400, errors(result));
+            JsonReplies.send(exchange, 400, errors(result, format));
             return;
         }
         List<TrackedEvent> events = result.events();
@@ -140,8 +164,17 @@ final class BatchIngestHandler implements HttpHandler {
         return true;
     }
 
-    /** Decompresses at most {@code maxBodyBytes}; reading stops there, so a gzip bomb costs nothing more. */
-    private byte[] gunzip(byte[] raw) throws ZipException, BodyTooLarge {
+    /**
+     * Decompresses at most {@code maxBodyBytes}; reading stops there, so a gzip bomb costs nothing more. Data that is
+     * not gzip, or is cut short or corrupt, is an {@link InvalidRequestException} saying which.
+     */
+    private byte[] gunzip(byte[] raw) throws BodyTooLarge {
+        boolean startsAsGzip = raw.length == 0 || raw[0] == GZIP_MAGIC[0] && (raw.length == 1
+                || raw[1] == GZIP_MAGIC[1]);
+        if (!startsAsGzip) {
+            throw new InvalidRequestException("request body: expected gzip data, found data that does not start as "
+                    + "gzip does (1f 8b)");
+        }
         byte[] out = new byte[Math.min(maxBodyBytes + 1, Math.max(8_192, raw.length * 4))];
         int n = 0;
         try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(raw))) {
@@ -154,10 +187,15 @@ final class BatchIngestHandler implements HttpHandler {
                     out = Arrays.copyOf(out, Math.min(maxBodyBytes + 1, out.length * 2));
                 }
             }
-        } catch (ZipException | BodyTooLarge e) {
-            throw e;
-        } catch (IOException e) {
-            throw new ZipException(e.getMessage());
+        } catch (EOFException cutShort) {
+            throw new InvalidRequestException("request body: expected gzip data, found " + (raw.length == 0 ? "nothing"
+                    : "a gzip stream cut short"));
+        } catch (ZipException corrupt) {
+            // zlib's own words describe the data ("invalid distance too far back", "Corrupt GZIP trailer").
+            throw new InvalidRequestException("request body: expected gzip data, found corrupt gzip data"
+                    + (corrupt.getMessage() == null ? "" : " (" + corrupt.getMessage() + ")"));
+        } catch (IOException impossible) {
+            throw new IllegalStateException(impossible); // reading from a byte array
         }
         return Arrays.copyOf(out, n);
     }
@@ -186,14 +224,14 @@ final class BatchIngestHandler implements HttpHandler {
         JsonReplies.send(exchange, 503, JsonReplies.error(reason));
     }
 
-    private static String errors(BatchParser.Result result) {
+    private static String errors(BatchParser.Result result, BatchParser.Format format) {
         return JsonReplies.write(generator -> {
             generator.writeStartObject();
             generator.writeNumberField("invalid", result.errorCount());
             generator.writeArrayFieldStart("errors");
-            for (BatchParser.LineError error : result.errors()) {
+            for (BatchParser.EventError error : result.errors()) {
                 generator.writeStartObject();
-                generator.writeNumberField("line", error.line());
+                generator.writeNumberField(format.positionName(), error.position());
                 generator.writeStringField("error", error.error());
                 generator.writeEndObject();
             }

@@ -9,8 +9,9 @@ import org.xnio.IoUtils;
  * Reads a request body without blocking an IO thread, within a byte limit and a deadline, for the handlers that must
  * see a whole request before they publish anything. A body over the limit is still read (and discarded) up to
  * {@link #DRAIN_ALLOWANCE_BYTES} past it, so a client that is still sending gets its {@code 413} rather than a reset.
- * Undertow's own {@code MAX_ENTITY_SIZE} is not used: past it, 2.4.4 prints a stack trace to stderr for every chunked
- * request. The deadline is {@code REQUEST_TIMEOUT_MS}, which Undertow applies to the headers only.
+ * Undertow's own {@code MAX_ENTITY_SIZE} is turned off ({@link TracerboyServer}): it is 2 MiB when unset, and past it
+ * 2.4.4 resets the connection or prints a stack trace to stderr instead of letting us answer. The deadline is
+ * {@code REQUEST_TIMEOUT_MS}, which Undertow applies to the headers only.
  */
 final class RequestBodies {
     /** How far past the limit a body is still read before the {@code 413}; the connection is closed after it. */

@@ -164,8 +164,12 @@ public final class TracerboyServer implements AutoCloseable {
                 .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
                 // Hostile or broken clients: bounded requests, and no socket held open for free.
                 .setServerOption(UndertowOptions.MAX_HEADER_SIZE, config.get(Setting.MAX_HEADER_BYTES))
-                // No MAX_ENTITY_SIZE: IngestHandler enforces MAX_BODY_BYTES with a 413, and InFlightRequests closes
-                // rather than drains other requests' bodies; Undertow 2.4.4 prints a stack trace to stderr past it.
+                // Every handler that reads a body enforces its own limit with a 413 (RequestBodies), and
+                // InFlightRequests closes rather than drains other requests' bodies. Undertow's MAX_ENTITY_SIZE is
+                // 2 MiB when unset, not unlimited: past it a declared body is reset, Expect gets a bare 417, and a
+                // chunked one a stack trace on stderr. Its chunked limit is fixed when the request is parsed, before
+                // any handler runs (HttpTransferEncoding in 2.4.4), so it cannot be lifted per exchange; 0 is none.
+                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, 0L)
                 .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, config.get(Setting.REQUEST_TIMEOUT_MS))
                 .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, config.get(Setting.IDLE_TIMEOUT_MS))
                 .setServerOption(UndertowOptions.IDLE_TIMEOUT, config.get(Setting.IDLE_TIMEOUT_MS))

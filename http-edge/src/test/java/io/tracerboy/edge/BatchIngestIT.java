@@ -8,40 +8,68 @@ import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.tracerboy.ingest.BatchParser;
+import io.tracerboy.ingest.EventRing;
 import io.tracerboy.ingest.Hours;
+import io.tracerboy.ingest.PipelineStats;
 import io.tracerboy.testsupport.TcpProxy;
 import io.tracerboy.testsupport.TestDatabase;
+import io.undertow.Undertow;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** {@code POST /analytics/batch} and event ids, on a real server and PostgreSQL. */
 class BatchIngestIT {
     private static final long HOUR_START_MS = Hours.startMs(1_690_000_000_000L);
     private static TestDatabase database;
     private static TracerboyServer server;
+    /** Default body limits but MAX_BODY_BYTES at its largest. */
+    private static TracerboyServer roomy;
 
     @BeforeAll
     static void start() throws Exception {
         database = TestDatabase.create();
         server = startServer(database.url(), Map.of("FLUSH_INTERVAL_MS", "5", "MAX_BATCH_BYTES", "65536",
                 "MAX_BATCH_EVENTS", "50", "MAX_LINE_BYTES", "1024"));
+        roomy = startServer(database.url(), Map.of("FLUSH_INTERVAL_MS", "5", "MAX_BODY_BYTES", "1048576"));
         assertThat(server.awaitReady(60_000)).isTrue();
+        assertThat(roomy.awaitReady(60_000)).isTrue();
     }
 
     @AfterAll
     static void stop() throws Exception {
+        roomy.close();
         server.close();
         database.close();
     }
@@ -149,6 +177,202 @@ class BatchIngestIT {
         assertThat(stored("chunk-")).isZero();
     }
 
+    /** How a body is framed on the wire. */
+    private enum Framing {
+        CONTENT_LENGTH, CONTENT_LENGTH_EXPECT_CONTINUE, CHUNKED, CHUNKED_EXPECT_CONTINUE
+    }
+
+    /** An NDJSON body of exactly {@code bytes} bytes: lines of about 4 KB, padded with an unknown field. */
+    private static byte[] ndjsonOfExactly(int bytes, String userPrefix) {
+        int lines = bytes / 4_000;
+        StringBuilder body = new StringBuilder(bytes);
+        for (int i = 0; i < lines; i++) {
+            String event = "{\"timestamp\":" + HOUR_START_MS + ",\"user\":\"" + userPrefix + i
+                    + "\",\"event\":\"click\",\"pad\":\"";
+            int length = bytes / lines + (i < bytes % lines ? 1 : 0);
+            body.append(event).append("p".repeat(length - event.length() - 3)).append("\"}\n");
+        }
+        assertThat(body.length()).isEqualTo(bytes);
+        return body.toString().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * POSTs {@code body} to {@code path} over a raw socket, so the framing is exactly as asked; with
+     * {@code Expect: 100-continue} the body is sent only after a {@code 100}. The body is sent while the answer is
+     * read, as curl does, so a refusal that closes the connection mid-body is still seen. Answers all the server sent.
+     */
+    private static String rawPost(int port, String path, byte[] body, Framing framing) throws Exception {
+        boolean chunked = framing == Framing.CHUNKED || framing == Framing.CHUNKED_EXPECT_CONTINUE;
+        boolean expect = framing == Framing.CONTENT_LENGTH_EXPECT_CONTINUE
+                || framing == Framing.CHUNKED_EXPECT_CONTINUE;
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 65_536);
+            InputStream in = socket.getInputStream();
+            out.write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                    + "Connection: close\r\n" + (chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: "
+                    + body.length + "\r\n") + (expect ? "Expect: 100-continue\r\n" : "") + "\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String interim = "";
+            if (expect) {
+                interim = readHead(in);
+                if (!interim.startsWith("HTTP/1.1 100 ")) {
+                    return interim + readRest(in);
+                }
+            }
+            CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+                try {
+                    writeBody(out, body, chunked);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            String reply = interim + readRest(in);
+            try {
+                sending.join();
+            } catch (CompletionException cutOff) {
+                if (!reply.contains("HTTP/1.1 413 ")) {
+                    throw cutOff; // only a refusal may stop reading the body
+                }
+            }
+            return reply;
+        }
+    }
+
+    private static void writeBody(OutputStream out, byte[] body, boolean chunked) throws IOException {
+        if (chunked) {
+            for (int from = 0; from < body.length; from += 65_536) {
+                int length = Math.min(65_536, body.length - from);
+                out.write((Integer.toHexString(length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(body, from, length);
+                out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+            }
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        } else {
+            out.write(body);
+        }
+        out.flush();
+    }
+
+    /** Reads until the server closes the connection (a reset counts as a close). */
+    private static String readRest(InputStream in) throws IOException {
+        ByteArrayOutputStream reply = new ByteArrayOutputStream();
+        byte[] buffer = new byte[8_192];
+        try {
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                reply.write(buffer, 0, n);
+            }
+        } catch (SocketException reset) {
+            // closed with a reset: what arrived before is the answer
+        }
+        return reply.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    /** Reads one response head, up to and including its blank line. */
+    private static String readHead(InputStream in) throws Exception {
+        StringBuilder head = new StringBuilder();
+        while (head.length() < 4 || !head.substring(head.length() - 4).equals("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            head.append((char) b);
+        }
+        return head.toString();
+    }
+
+    /** What {@code action} prints to stderr (still printed), where Undertow 2.4.4 prints some stack traces. */
+    private static String stderrDuring(Callable<?> action) throws Exception {
+        PrintStream original = System.err;
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(new TeeOutputStream(original, printed), true, StandardCharsets.UTF_8));
+        try {
+            action.call();
+        } finally {
+            System.setErr(original);
+        }
+        return printed.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Writes to two streams. */
+    private static final class TeeOutputStream extends OutputStream {
+        private final OutputStream first;
+        private final OutputStream second;
+
+        TeeOutputStream(OutputStream first, OutputStream second) {
+            this.first = first;
+            this.second = second;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            first.write(b);
+            second.write(b);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+            first.write(bytes, offset, length);
+            second.write(bytes, offset, length);
+        }
+    }
+
+    @Test
+    void everyBodyUpToTheDefaultMaxBatchBytesIsAcceptedInEveryFramingAndOneByteMoreIs413() throws Exception {
+        // The default 4 MiB is above Undertow's own entity limit, 2 MiB unless set (UndertowOptions.MAX_ENTITY_SIZE).
+        int maxBytes = 4_194_304;
+        long before = roomy.stats().rowsWritten();
+        long[] events = {0};
+        String stderr = stderrDuring(() -> {
+            for (Framing framing : Framing.values()) {
+                for (int bytes : new int[] {3_000_108, maxBytes}) {
+                    byte[] body = ndjsonOfExactly(bytes, "max-" + framing.ordinal() + "-" + bytes + "-");
+                    String reply = rawPost(roomy.port(), "/analytics/batch", body, framing);
+                    int lines = bytes / 4_000;
+                    assertThat(reply).as(framing + ", " + bytes + " bytes").startsWith(framing.name().contains(
+                            "EXPECT") ? "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 " : "HTTP/1.1 200 ")
+                            .endsWith("\r\n\r\n{\"accepted\":" + lines + "}\n");
+                    events[0] += lines;
+                }
+                byte[] over = ndjsonOfExactly(maxBytes + 1, "over-");
+                String reply = rawPost(roomy.port(), "/analytics/batch", over, framing);
+                // A declared length over the limit is refused before the body is asked for: no 100 first.
+                assertThat(reply).as(framing + ", one byte over").startsWith(
+                        framing == Framing.CHUNKED_EXPECT_CONTINUE ? "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 413 "
+                                : "HTTP/1.1 413 ")
+                        .endsWith("\r\n\r\n{\"error\":\"request body: expected at most 4194304 bytes "
+                                + "(MAX_BATCH_BYTES), found 4194305 bytes\"}\n");
+            }
+            return null;
+        });
+        assertThat(stderr).doesNotContain("RequestTooBigException");
+        awaitRowsWritten(roomy, before + events[0]);
+        assertThat(stored("max-")).isEqualTo(events[0]);
+        assertThat(stored("over-")).isZero();
+    }
+
+    @Test
+    void aQueryFormBodyPastUndertowsDefaultLimitMeetsOnlyMaxBodyBytes() throws Exception {
+        // MAX_BODY_BYTES at its maximum, 1 MiB, plus the 1 MiB read past it before the 413 is Undertow's 2 MiB.
+        long before = roomy.stats().rowsWritten();
+        byte[] body = "b".repeat(3 * 1_048_576).getBytes(StandardCharsets.US_ASCII);
+        String stderr = stderrDuring(() -> {
+            String reply = rawPost(roomy.port(), "/analytics?user=q-big&event=click", body, Framing.CHUNKED);
+            // Past the drain allowance the 413 is sent while the client still sends: it may see the reset first.
+            assertThat(reply).satisfiesAnyOf(r -> assertThat(r).isEmpty(), r -> assertThat(r).startsWith(
+                    "HTTP/1.1 413 ").endsWith("request body: expected at most 1048576 bytes (the event goes in the "
+                    + "query string), found more than 2097152 bytes\n"));
+            String fits = rawPost(roomy.port(), "/analytics?user=q-fits&event=click", Arrays.copyOf(body,
+                    1_048_576), Framing.CHUNKED);
+            assertThat(fits).startsWith("HTTP/1.1 204 ");
+            return null;
+        });
+        assertThat(stderr).doesNotContain("RequestTooBigException");
+        awaitRowsWritten(roomy, before + 1);
+        assertThat(stored("q-")).isEqualTo(1);
+    }
+
     @Test
     void gzipIsAcceptedAndAGzipBombCostsNothingButA413() throws Exception {
         long before = server.stats().rowsWritten();
@@ -168,7 +392,117 @@ class BatchIngestIT {
         HttpResponse<String> broken = batch(server, "application/x-ndjson", new byte[] {31, -117, 8, 0, 1},
                 "Content-Encoding", "gzip");
         assertThat(broken.statusCode()).isEqualTo(400);
-        assertThat(broken.body()).startsWith("{\"error\":\"request body: expected gzip data, found ");
+        assertThat(broken.body()).isEqualTo("{\"error\":\"request body: expected gzip data, found a gzip stream cut "
+                + "short\"}\n");
+        assertThat(batch(server, "application/x-ndjson", Arrays.copyOf(zipped, zipped.length - 4), "Content-Encoding",
+                "gzip").body()).isEqualTo(broken.body());
+        assertThat(batch(server, "application/x-ndjson", "{}".getBytes(StandardCharsets.UTF_8), "Content-Encoding",
+                "gzip").body()).isEqualTo("{\"error\":\"request body: expected gzip data, found data that does not "
+                + "start as gzip does (1f 8b)\"}\n");
+        byte[] corrupt = zipped.clone();
+        for (int i = 12; i < 20; i++) {
+            corrupt[i] ^= 0x55;
+        }
+        assertThat(batch(server, "application/x-ndjson", corrupt, "Content-Encoding", "gzip").body())
+                .startsWith("{\"error\":\"request body: expected gzip data, found corrupt gzip data (");
+    }
+
+    @Test
+    void aJsonArraysErrorsNameEachElementByItsIndexAndNoneOfTheParsersInternals() throws Exception {
+        String ok = line(HOUR_START_MS, "index-a", "click", null);
+        String numberUser = line(HOUR_START_MS, "index-c", "click", null).replace("\"index-c\"", "1e3");
+        HttpResponse<String> answer = batch(server, "application/json", ("[" + ok + "," + ok + "," + ok + ","
+                + line(HOUR_START_MS, "index-b", "nope", null) + "," + ok + "," + numberUser + "]")
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(answer.statusCode()).isEqualTo(400);
+        assertThat(answer.body()).isEqualTo("{\"invalid\":2,\"errors\":[{\"index\":3,\"error\":\"event: expected "
+                + "click or impression, found 'nope'\"},{\"index\":5,\"error\":\"user: expected a string or an "
+                + "integer, found '1e3', a number with a fraction or an exponent\"}]}\n");
+        HttpResponse<String> cut = batch(server, "application/json", ("[" + ok + ",{\"user\":\"index-d\"")
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(cut.statusCode()).isEqualTo(400);
+        assertThat(cut.body()).isEqualTo("{\"error\":\"body: expected a JSON array of events, found invalid JSON "
+                + "(Unexpected end-of-input: expected close marker for Object (start marker at line 1, column "
+                + (ok.length() + 3) + ")) in the element at index 1\"}\n");
+        assertThat(stored("index-")).isZero();
+    }
+
+    /** A batch POST that must be answered within a few seconds: a request left open fails it with a timeout. */
+    private static HttpResponse<String> promptBatch(int port, String contentType, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/analytics/batch"))
+                .header("Content-Type", contentType).timeout(Duration.ofSeconds(5))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Everything logged while {@code action} runs, from any logger and thread. */
+    private static List<ILoggingEvent> logged(Callable<?> action) throws Exception {
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        root.addAppender(appender);
+        try {
+            action.call();
+        } finally {
+            root.detachAppender(appender);
+        }
+        return appender.list;
+    }
+
+    @Test
+    void aJsonArrayBeyondTheParsersLimitsIsAnswered400WithItsReasonAndNoStackTrace() throws Exception {
+        long acceptedBefore = server.stats().accepted();
+        List<ILoggingEvent> log = logged(() -> {
+            HttpResponse<String> deep = promptBatch(server.port(), "application/json", "[".repeat(1_500)
+                    + "]".repeat(1_500));
+            assertThat(deep.statusCode()).isEqualTo(400);
+            assertThat(deep.body()).isEqualTo("{\"error\":\"body: expected JSON nested at most 1000 levels deep, "
+                    + "found deeper nesting in the element at index 0\"}\n");
+            HttpResponse<String> longNumber = promptBatch(server.port(), "application/json", "[" + line(HOUR_START_MS,
+                    "limits-a", "click", null) + ",{\"x\":" + "9".repeat(1_010) + "}]"); // within MAX_LINE_BYTES
+            assertThat(longNumber.statusCode()).isEqualTo(400);
+            assertThat(longNumber.body()).isEqualTo("{\"error\":\"body: expected numbers of at most 1000 digits, "
+                    + "found a longer one in the element at index 1\"}\n");
+            HttpResponse<String> longName = promptBatch(server.port(), "application/json", "[{\"" + "n".repeat(60_000)
+                    + "\":1}]");
+            assertThat(longName.statusCode()).isEqualTo(413);
+            assertThat(longName.body()).isEqualTo("{\"error\":\"event at index 0: expected at most 1024 bytes "
+                    + "(MAX_LINE_BYTES), found more\"}\n");
+            return null;
+        });
+        assertThat(log).noneMatch(event -> event.getThrowableProxy() != null);
+        assertThat(server.stats().accepted()).isEqualTo(acceptedBefore);
+        assertThat(stored("limits-")).isZero();
+    }
+
+    @Test
+    void anUnexpectedFailureOnTheWorkerThreadIsAnswered500AndLoggedOnOneLine() throws Exception {
+        PipelineStats stats = new PipelineStats();
+        // The clock is read on the worker thread, between parsing and publishing: a stand-in for any bug there.
+        BatchIngestHandler failing = new BatchIngestHandler(new EventRing(64, System::nanoTime, stats), stats,
+                new BatchParser(10, 1024), () -> {
+                    throw new IllegalStateException("clock broken");
+                }, new ServiceState(), AckMode.BUFFERED, 65_536, 10_000);
+        Undertow bare = Undertow.builder().addHttpListener(0, "127.0.0.1").setHandler(failing).build();
+        bare.start();
+        try {
+            int port = ((InetSocketAddress) bare.getListenerInfo().get(0).getAddress()).getPort();
+            List<ILoggingEvent> log = logged(() -> {
+                HttpResponse<String> answer = promptBatch(port, "application/x-ndjson", line(HOUR_START_MS, "bug-a",
+                        "click", null));
+                assertThat(answer.statusCode()).isEqualTo(500);
+                assertThat(answer.body()).isEqualTo("{\"error\":\"internal error: the batch could not be processed "
+                        + "(the server log says why)\"}\n");
+                return null;
+            });
+            assertThat(log).noneMatch(event -> event.getThrowableProxy() != null);
+            assertThat(log).filteredOn(event -> event.getLevel() == Level.ERROR).singleElement()
+                    .extracting(ILoggingEvent::getFormattedMessage).asString()
+                    .startsWith("POST /analytics/batch answered 500: java.lang.IllegalStateException: clock broken at ")
+                    .doesNotContain("\n");
+        } finally {
+            bare.stop();
+        }
+        assertThat(stats.accepted()).isZero();
     }
 
     @Test

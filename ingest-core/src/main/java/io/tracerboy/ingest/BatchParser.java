@@ -4,29 +4,49 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Parses the body of {@code POST /analytics/batch}: NDJSON (one event object per line; blank lines and CRLF allowed)
  * or a JSON array of event objects, with Jackson's streaming parser. Each event is checked by the same rules, with the
  * same messages, as the query form ({@link AnalyticsQuery}); unknown fields are ignored, a known field given twice is
- * refused. All events are parsed, so the answer lists every bad line (the first {@value #MAX_ERRORS_LISTED}). Limits
- * stop reading at once with a {@link LimitException}. Thread-safe; one instance serves all requests.
+ * refused. All events are parsed, so the answer lists every bad event (the first {@value #MAX_ERRORS_LISTED}), by its
+ * line in NDJSON and by its index in a JSON array. Limits stop reading at once with a {@link LimitException}; JSON that
+ * breaks the parser's own limits (nesting deeper than {@value #MAX_NESTING_DEPTH}, a number longer than
+ * {@value #MAX_NUMBER_DIGITS} digits) is refused like invalid JSON. Thread-safe; one instance serves all requests.
  */
 public final class BatchParser {
-    /** The body formats accepted. */
+    /** The body formats accepted, each with the name of the position its errors are reported at. */
     public enum Format {
-        NDJSON, JSON_ARRAY
+        /** Errors by line, from 1 (blank lines count). */
+        NDJSON("line"),
+        /** Errors by the element's index in the array, from 0: a whole array may be on one line. */
+        JSON_ARRAY("index");
+
+        private final String positionName;
+
+        Format(String positionName) {
+            this.positionName = positionName;
+        }
+
+        /** {@code line} or {@code index}: the field an answer reports an error's position in. */
+        public String positionName() {
+            return positionName;
+        }
     }
 
-    /** One refused event: its line in the body (1-based) and why. */
-    public record LineError(int line, String error) {
+    /** One refused event: where it is in the body (its line, or its index in an array: see {@link Format}) and why. */
+    public record EventError(int position, String error) {
     }
 
-    /** What a body held: the valid events and, if any line was bad, the errors (the request is then refused whole). */
-    public record Result(List<TrackedEvent> events, List<LineError> errors, int errorCount) {
+    /** What a body held: the valid events and, if any was bad, the errors (the request is then refused whole). */
+    public record Result(List<TrackedEvent> events, List<EventError> errors, int errorCount) {
         public boolean valid() {
             return errorCount == 0;
         }
@@ -41,12 +61,28 @@ public final class BatchParser {
         }
     }
 
-    /** How many line errors an answer lists; the total is given too. */
+    /** How many event errors an answer lists; the total is given too. */
     public static final int MAX_ERRORS_LISTED = 100;
 
-    private static final String[] FIELDS = {"timestamp", "user", "event", "id"};
+    /** The deepest nesting of arrays and objects accepted (Jackson's default, stated here to be named in messages). */
+    public static final int MAX_NESTING_DEPTH = 1_000;
 
-    private final JsonFactory json = JsonFactory.builder().build();
+    /** The longest number accepted, in characters (Jackson's default, stated here to be named in messages). */
+    public static final int MAX_NUMBER_DIGITS = 1_000;
+
+    private static final String[] FIELDS = {"timestamp", "user", "event", "id"};
+    private static final int TIMESTAMP = 0;
+    private static final int EVENT = 2;
+
+    /** How much of a refused number a message quotes. */
+    private static final int QUOTED_CHARS = 64;
+
+    /** A position in Jackson's messages, with its own configuration in it, which is not the client's affair. */
+    private static final Pattern JACKSON_LOCATION = Pattern.compile(
+            "\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]");
+    private static final Pattern JACKSON_SOURCE = Pattern.compile("\\[Source: [^\\]]*\\]");
+
+    private final JsonFactory json;
     private final int maxEvents;
     private final int maxLineBytes;
 
@@ -54,6 +90,10 @@ public final class BatchParser {
     public BatchParser(int maxEvents, int maxLineBytes) {
         this.maxEvents = maxEvents;
         this.maxLineBytes = maxLineBytes;
+        // A string or field name longer than a line makes its event longer than MAX_LINE_BYTES: stop reading there.
+        this.json = JsonFactory.builder().streamReadConstraints(StreamReadConstraints.builder()
+                .maxNestingDepth(MAX_NESTING_DEPTH).maxNumberLength(MAX_NUMBER_DIGITS)
+                .maxStringLength(maxLineBytes).maxNameLength(maxLineBytes).build()).build();
     }
 
     /** Parses {@code body[0, length)}; events without a timestamp take {@code nowMs}. */
@@ -92,8 +132,10 @@ public final class BatchParser {
                             collector.replaceLast(line, "line: expected one JSON object, found more after it");
                         }
                     }
+                } catch (StreamConstraintsException beyond) {
+                    collector.error(line, "line: expected " + beyondLimit(beyond));
                 } catch (JsonProcessingException bad) {
-                    collector.error(line, "line: expected JSON, found invalid JSON (" + bad.getOriginalMessage()
+                    collector.error(line, "line: expected JSON, found invalid JSON (" + jsonProblem(bad, false)
                             + ")");
                 } catch (IOException impossible) {
                     throw new IllegalStateException(impossible); // reading from a byte array
@@ -104,50 +146,97 @@ public final class BatchParser {
     }
 
     private void parseArray(byte[] body, int start, int length, Collector collector) {
+        int index = 0;
+        String where = ""; // where in the body a parse failure happened, for its message
         try (JsonParser parser = json.createParser(body, start, length - start)) {
             if (parser.nextToken() != JsonToken.START_ARRAY) {
                 throw new InvalidRequestException("body: expected a JSON array of events, found "
                         + describe(parser.currentToken()));
             }
             for (JsonToken token = parser.nextToken(); token != JsonToken.END_ARRAY; token = parser.nextToken()) {
-                int line = parser.currentTokenLocation().getLineNr();
+                where = " in the element at index " + index;
                 long fromByte = parser.currentTokenLocation().getByteOffset();
                 if (token != JsonToken.START_OBJECT) {
-                    collector.error(line, "event: expected a JSON object, found " + describe(token));
+                    collector.error(index, "event: expected a JSON object, found " + describe(token));
                     parser.skipChildren();
-                    continue;
+                } else {
+                    collector.add(index, parser);
+                    long bytes = parser.currentLocation().getByteOffset() - fromByte;
+                    if (bytes > maxLineBytes) {
+                        throw new LimitException("event at index " + index + ": expected at most " + maxLineBytes
+                                + " bytes (MAX_LINE_BYTES), found " + bytes + " bytes");
+                    }
                 }
-                collector.add(line, parser);
-                long bytes = parser.currentLocation().getByteOffset() - fromByte;
-                if (bytes > maxLineBytes) {
-                    throw new LimitException("line " + line + ": expected at most " + maxLineBytes
-                            + " bytes per event (MAX_LINE_BYTES), found " + bytes + " bytes");
-                }
+                index++;
+                where = " after the element at index " + (index - 1);
             }
+            where = " after the array";
             if (parser.nextToken() != null) {
                 throw new InvalidRequestException("body: expected one JSON array, found more after it");
             }
+        } catch (StreamConstraintsException beyond) {
+            if (isTokenLength(beyond)) {
+                throw new LimitException("event at index " + index + ": expected at most " + maxLineBytes
+                        + " bytes (MAX_LINE_BYTES), found more");
+            }
+            throw new InvalidRequestException("body: expected " + beyondLimit(beyond) + where);
         } catch (JsonProcessingException bad) {
+            // Not bad.getLocation(): Jackson's limits throw without one.
             throw new InvalidRequestException("body: expected a JSON array of events, found invalid JSON ("
-                    + bad.getOriginalMessage() + " at line " + bad.getLocation().getLineNr() + ")");
+                    + jsonProblem(bad, true) + ")" + where);
         } catch (IOException impossible) {
             throw new IllegalStateException(impossible);
         }
+    }
+
+    /**
+     * Jackson's description of a syntax error, which says well what is wrong, with the positions it names in our
+     * words: line and column in an array body, the column alone on an NDJSON line (whose number the answer gives).
+     */
+    private static String jsonProblem(JsonProcessingException bad, boolean withLine) {
+        Matcher located = JACKSON_LOCATION.matcher(String.valueOf(bad.getOriginalMessage()));
+        String message = located.replaceAll(at -> (withLine ? "line " + at.group(1) + ", " : "") + "column "
+                + at.group(2));
+        return JACKSON_SOURCE.matcher(message).replaceAll("an earlier position").replaceAll("[\\r\\n]+", " ");
+    }
+
+    /**
+     * A broken Jackson limit, in our words: Jackson's own name its internals ({@code StreamReadConstraints}). Its
+     * messages are the only way to tell its limits apart; an unknown one still gets a reason, only a vaguer one.
+     */
+    private static String beyondLimit(StreamConstraintsException beyond) {
+        String message = String.valueOf(beyond.getOriginalMessage());
+        if (message.startsWith("Document nesting depth")) {
+            return "JSON nested at most " + MAX_NESTING_DEPTH + " levels deep, found deeper nesting";
+        }
+        if (message.startsWith("Number value length")) {
+            return "numbers of at most " + MAX_NUMBER_DIGITS + " digits, found a longer one";
+        }
+        return "JSON within the parser's limits, found more than they allow";
+    }
+
+    /** A string or field name longer than {@code MAX_LINE_BYTES}, the limit the parser was given for them. */
+    private static boolean isTokenLength(StreamConstraintsException beyond) {
+        String message = String.valueOf(beyond.getOriginalMessage());
+        return message.startsWith("String value length") || message.startsWith("Name length");
     }
 
     /** Gathers events and errors, enforcing the events-per-request limit as it goes. */
     private final class Collector {
         private final long nowMs;
         final List<TrackedEvent> events = new ArrayList<>();
-        final List<LineError> errors = new ArrayList<>();
+        final List<EventError> errors = new ArrayList<>();
         int errorCount;
 
         Collector(long nowMs) {
             this.nowMs = nowMs;
         }
 
-        /** Reads one event object, the parser on its START_OBJECT; leaves it on the matching END_OBJECT. */
-        void add(int line, JsonParser parser) throws IOException {
+        /**
+         * Reads one event object at {@code position}, the parser on its START_OBJECT; leaves it on the matching
+         * END_OBJECT.
+         */
+        void add(int position, JsonParser parser) throws IOException {
             if (events.size() + errorCount >= maxEvents) {
                 throw new LimitException("events: expected at most " + maxEvents
                         + " per request (MAX_BATCH_EVENTS), found more");
@@ -169,45 +258,60 @@ public final class BatchParser {
                 if (values[field] != null) {
                     problem = name + ": expected one value, found the field repeated";
                 } else if (value == JsonToken.VALUE_STRING || value == JsonToken.VALUE_NUMBER_INT
-                        || value == JsonToken.VALUE_NUMBER_FLOAT && field == 0) {
+                        || value == JsonToken.VALUE_NUMBER_FLOAT && field == TIMESTAMP) {
                     // Numbers keep the text they were sent as: "timestamp": 1.5 gets the query form's message.
                     values[field] = parser.getText();
+                } else if (value == JsonToken.VALUE_NUMBER_FLOAT && field != EVENT) {
+                    problem = name + ": expected a string or an integer, found '" + quoted(parser.getText())
+                            + "', a number with a fraction or an exponent";
                 } else if (value != JsonToken.VALUE_NULL) {
-                    problem = name + ": expected a string" + (field == 0 ? " or a number" : "") + ", found "
-                            + describe(value);
+                    problem = name + ": expected " + expectedType(field) + ", found " + describe(value);
                     parser.skipChildren();
                 }
             }
             if (problem != null) {
-                error(line, problem);
+                error(position, problem);
                 return;
             }
             try {
                 events.add(AnalyticsQuery.event(values[0], values[1], values[2], values[3], nowMs));
             } catch (InvalidRequestException invalid) {
-                error(line, invalid.getMessage());
+                error(position, invalid.getMessage());
             }
         }
 
-        void error(int line, String message) {
+        void error(int position, String message) {
             if (events.size() + errorCount >= maxEvents) {
                 throw new LimitException("events: expected at most " + maxEvents
                         + " per request (MAX_BATCH_EVENTS), found more");
             }
             errorCount++;
             if (errors.size() < MAX_ERRORS_LISTED) {
-                errors.add(new LineError(line, message));
+                errors.add(new EventError(position, message));
             }
         }
 
         /** The object just added was followed by more on its line: count the line as an error instead. */
         void replaceLast(int line, String message) {
-            if (!errors.isEmpty() && errors.get(errors.size() - 1).line() == line) {
+            if (!errors.isEmpty() && errors.get(errors.size() - 1).position() == line) {
                 return; // already refused for its content
             }
             events.remove(events.size() - 1);
             error(line, message);
         }
+    }
+
+    /** The JSON types a field takes, as a message says them. */
+    private static String expectedType(int field) {
+        return switch (field) {
+            case TIMESTAMP -> "a string or a number";
+            case EVENT -> "click or impression";
+            default -> "a string or an integer";
+        };
+    }
+
+    private static String quoted(String text) {
+        return text.length() <= QUOTED_CHARS ? text : text.substring(0, QUOTED_CHARS) + "…";
     }
 
     private static int fieldIndex(String name) {
