@@ -5,12 +5,13 @@
 # the shared Reconciler checks the hour three ways and events stored = events acknowledged, and the same number of
 # events is COPYed raw (binary, 10 000 rows per COPY, one connection) into a fresh database on the same server.
 # Usage: benchmarks/batch-ingest.sh [seconds] [connections] [ids|noids]. Needs wrk (apt-get install wrk).
+# Environment: DATABASE_URL (optional), TB_PORT (default: a free port; benchmarks/ports.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-20}
 CONNECTIONS=${2:-4}
 IDS=$([ "${3:-noids}" = ids ] && echo 1 || echo 0)
-PORT=${PORT:-9303}
+source benchmarks/ports.sh
 JAR=http-edge/target/tracerboy.jar
 BENCH_JAR=benchmarks/target/benchmarks.jar
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
@@ -40,15 +41,15 @@ if [ -n "${DATABASE_URL:-}" ]; then
     java -cp "$BENCH_JAR" io.tracerboy.bench.BatchIngestBenchmark createdb "$DB" > /dev/null
 fi
 DATABASE_URL_RUN=${DATABASE_URL:+$(echo "$DATABASE_URL" | sed -E "s|(//[^/]+/)[^?]*|\1$DB|")}
-DATABASE_URL=$DATABASE_URL_RUN EMBEDDED_DATA_DIR="$WORK/pgdata" PORT=$PORT BIND_ADDRESS=127.0.0.1 \
+DATABASE_URL=$DATABASE_URL_RUN EMBEDDED_DATA_DIR="$WORK/pgdata" PORT=$TB_PORT BIND_ADDRESS=127.0.0.1 \
     java -jar "$JAR" > "$WORK/tracerboy.log" 2>&1 &
 TB_PID=$!
-for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-metric() { curl -fs "http://127.0.0.1:$PORT/metrics" | awk -v k="$1" '$1 == k {printf "%d", $2}'; }
+for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$TB_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+metric() { curl -fs "http://127.0.0.1:$TB_PORT/metrics" | awk -v k="$1" '$1 == k {printf "%d", $2}'; }
 
 START=$(date +%s%N)
 BODY_FILE="$WORK/body.ndjson" IDS=$IDS wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" -s benchmarks/wrk/batch-events.lua \
-    "http://127.0.0.1:$PORT/analytics/batch" > "$WORK/wrk.out"
+    "http://127.0.0.1:$TB_PORT/analytics/batch" > "$WORK/wrk.out"
 ACCEPTED=$(metric tracerboy_events_accepted_total)
 while [ "$(metric tracerboy_rows_written_total)" -lt "$((ACCEPTED - $(metric tracerboy_events_resent_total)))" ]; do
     sleep 0.01
@@ -59,7 +60,7 @@ REQUESTS=$(awk '$1 == "TB_REQUESTS" {print $2}' "$WORK/wrk.out")
 RATE=$(( ACCEPTED * 1000000000 / (END - START) ))
 
 JDBC=${DATABASE_URL_RUN:-"jdbc:postgresql://127.0.0.1:$(sed -n 4p "$WORK/pgdata/postmaster.pid")/postgres?user=postgres"}
-java -cp "$BENCH_JAR" io.tracerboy.testsupport.Reconciler "$JDBC" "http://127.0.0.1:$PORT" "$HOUR_MS" 1 \
+java -cp "$BENCH_JAR" io.tracerboy.testsupport.Reconciler "$JDBC" "http://127.0.0.1:$TB_PORT" "$HOUR_MS" 1 \
     "$ACCEPTED" 0 > "$WORK/reconciled.txt" || { cat "$WORK/reconciled.txt"; exit 1; }
 COPY=$(DATABASE_URL=${DATABASE_URL:-$JDBC} java -cp "$BENCH_JAR" io.tracerboy.bench.BatchIngestBenchmark rawcopy \
     "$ACCEPTED" 100000 10000 | tail -n 1)

@@ -8,15 +8,15 @@
 # the same comparison for GETs of the current hour (the first variant only).
 # Usage: benchmarks/e2e-ingest.sh [seconds] [connections]
 # Environment: USERS (distinct users per hour, default 100000); DATABASE_URL (optional); VARIANTS, tracerboy option
-# sets separated by ';' (default: one run with the defaults), e.g. VARIANTS='--ack-mode=buffered;--ack-mode=committed'.
+# sets separated by ';' (default: one run with the defaults), e.g. VARIANTS='--ack-mode=buffered;--ack-mode=committed';
+# TB_PORT and BARE_PORT (default: free ports; benchmarks/ports.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-20}
 CONNECTIONS=${2:-64}
 USERS=${USERS:-100000}
 VARIANTS=${VARIANTS:-}
-BARE_PORT=${BARE_PORT:-9301}
-TB_PORT=${TB_PORT:-9302}
+source benchmarks/ports.sh
 JAR=http-edge/target/tracerboy.jar
 BENCH_JAR=benchmarks/target/benchmarks.jar
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }

@@ -1,9 +1,21 @@
 #!/usr/bin/env python3
 """Turns a JMH JSON result (java -jar benchmarks.jar ... -rf json) into markdown tables; for BatchWriteBenchmark,
-rows/s per method and tracerboy's ratios to raw COPY and to one INSERT per event, measured in the same run."""
+rows/s per method and tracerboy's ratios to raw COPY and to one INSERT per event, measured in the same run.
+JMH writes a score or error it cannot compute (one iteration, one fork) as the string "NaN": shown as "-"."""
 import json
+import math
 import sys
 from collections import defaultdict
+
+
+def number(value):
+    """A JMH figure as a float: numbers as they are, "NaN" and "Infinity" (JSON strings) as Python's."""
+    return float(value)
+
+
+def fmt(x, spec):
+    return "-" if x is None or math.isnan(x) else format(x, spec)
+
 
 results = json.load(open(sys.argv[1]))
 batch = defaultdict(dict)
@@ -11,8 +23,8 @@ other = []
 for r in results:
     name = r["benchmark"].split(".")
     cls, method = name[-2], name[-1]
-    score, unit = r["primaryMetric"]["score"], r["primaryMetric"]["scoreUnit"]
-    error = r["primaryMetric"]["scoreError"]
+    score, unit = number(r["primaryMetric"]["score"]), r["primaryMetric"]["scoreUnit"]
+    error = number(r["primaryMetric"]["scoreError"])
     params = r.get("params", {})
     if cls == "BatchWriteBenchmark":
         batch[(int(params["batchSize"]), int(params["usersPerHour"]))][method] = score
@@ -26,14 +38,17 @@ if batch:
           "| writer / raw COPY | writer / INSERT |")
     print("|---|---|---|---|---|---|---|")
     for (size, users), m in sorted(batch.items()):
-        rows = {k: size / v * 1000 for k, v in m.items()}  # scores are ms per batch
+        rows = {k: size / v * 1000 for k, v in m.items() if v > 0}  # scores are ms per batch (NaN > 0 is False)
         w, c, i = rows.get("tracerboyWriter"), rows.get("rawCopy"), rows.get("insertPerEvent")
-        fmt = lambda x: f"{x:,.0f}" if x else "-"
-        print(f"| {size:,} | {users:,} | {fmt(w)} | {fmt(c)} | {fmt(i)} | "
-              f"{(w / c) if w and c else float('nan'):.2f} | {(w / i) if w and i else float('nan'):.0f}× |")
+        to_copy = fmt(w / c if w and c else None, ".2f")
+        to_insert = fmt(w / i if w and i else None, ".0f")
+        print(f"| {size:,} | {users:,} | {fmt(w, ',.0f')} | {fmt(c, ',.0f')} | {fmt(i, ',.0f')} | {to_copy} | "
+              f"{to_insert}{'×' if to_insert != '-' else ''} |")
 if other:
     print()
     print("| benchmark | method | threads | score | error | unit |")
     print("|---|---|---|---|---|---|")
     for cls, label, threads, score, error, unit in other:
-        print(f"| {cls} | {label} | {threads} | {score:,.3f} | ±{error:,.3f} | {unit} |")
+        spread = fmt(error, ",.3f")
+        spread = spread if spread == "-" else "±" + spread
+        print(f"| {cls} | {label} | {threads} | {fmt(score, ',.3f')} | {spread} | {unit} |")

@@ -6,12 +6,14 @@
 # same Reconciler (test-support) the Java benchmarks and Gatling scenarios use.
 # Usage: compose/scale-test.sh [seconds] [connections]. Needs wrk, nginx (apt-get install -y wrk nginx), psql.
 # Uses DATABASE_URL's server if set (its user needs CREATEDB), else starts this machine's PostgreSQL 15 cluster.
+# Ports: TB_PORT (the replicas take it and the next two) and GATEWAY_PORT; default free ports
+# (benchmarks/ports.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-15}
 CONNECTIONS=${2:-64}
-GATEWAY_PORT=${GATEWAY_PORT:-4000}
-PORTS=(9401 9402 9403)
+source benchmarks/ports.sh
+PORTS=("${REPLICA_PORTS[@]}")
 JAR=http-edge/target/tracerboy.jar
 for tool in wrk nginx psql; do
     command -v "$tool" >/dev/null || { echo "$tool is needed: apt-get install -y wrk nginx postgresql-client" >&2; exit 2; }

@@ -56,7 +56,8 @@ import java.util.regex.Pattern;
  * surviving replica wrote everything it accepted and no less than its clients saw acknowledged.
  *
  * <p>{@code java -Dtracerboy.jar=http-edge/target/tracerboy.jar -cp benchmarks/target/benchmarks.jar
- * io.tracerboy.bench.Storm [seconds] [seed|random] [committed|buffered]}; exits 1 on any loss, duplicate or mismatch.
+ * io.tracerboy.bench.Storm [seconds] [seed|random] [committed|buffered]}; exits 1 on any loss, duplicate or mismatch,
+ * 2 on a run too short for one fault of every kind ({@link #minimumSeconds}).
  */
 public final class Storm {
     /** What the injector can do. */
@@ -68,10 +69,20 @@ public final class Storm {
     public record Verdict(boolean passed, List<String> summary) {
     }
 
+    /**
+     * One fault of the schedule: when (ms after the injector starts), which, on which replica, for how long. The first
+     * of each kind is required: when its target is busy with another fault it takes another or waits, not skipped.
+     */
+    public record PlannedFault(long atMs, Fault fault, int target, long durationMs, boolean required) {
+    }
+
     private static final int REPLICAS = 3;
     private static final int CLIENTS = 8;
     private static final int USERS = 500;
     private static final long PAST_HOURS = 3;
+    /** Faults start after the load has, and stop this long before it ends. */
+    private static final long LEAD_MS = 2_000;
+    private static final long TAIL_MS = 5_000;
     private static final Pattern METRIC = Pattern.compile("(?m)^(tracerboy_[a-z_]+(?:\\{[^}]*})?) (\\S+)$");
 
     private final long seed;
@@ -135,6 +146,11 @@ public final class Storm {
         this.committed = committed;
         this.work = work;
         this.out = out;
+        int minimum = minimumSeconds(kinds(committed).size());
+        if (seconds < minimum) {
+            throw new IllegalArgumentException("a " + (committed ? "committed" : "buffered") + " storm injects "
+                    + kinds(committed).size() + " fault kinds and needs at least " + minimum + " s, not " + seconds);
+        }
         this.firstHourMs = Hours.startMs(System.currentTimeMillis()) - PAST_HOURS * Hours.HOUR_MS;
         try (ServerSocket free = new ServerSocket(0)) {
             this.databasePort = free.getLocalPort();
@@ -149,17 +165,64 @@ public final class Storm {
         long seed = args.length > 1 && !args[1].equals("random") ? Long.parseLong(args[1])
                 : new Random().nextLong() & Long.MAX_VALUE;
         boolean committed = args.length < 3 || args[2].equals("committed");
+        int minimum = minimumSeconds(kinds(committed).size());
+        if (seconds < minimum) {
+            System.err.println("storm: a " + (committed ? "committed" : "buffered") + " storm needs at least " + minimum
+                    + " s (one fault of each of its " + kinds(committed).size() + " kinds), not " + seconds);
+            System.exit(2);
+        }
         Path work = Files.createTempDirectory("tracerboy-storm");
         Verdict verdict = new Storm(seed, seconds, committed, work, System.out).run();
         System.exit(verdict.passed() ? 0 : 1);
     }
 
-    /** Runs the storm and the audit; prints the summary and answers the verdict. */
-    public Verdict run() throws Exception {
+    /** The fault kinds of a storm in this mode: all of them, but kill -9 only in committed mode. */
+    public static List<Fault> kinds(boolean committed) {
         List<Fault> kinds = new ArrayList<>(List.of(Fault.values()));
         if (!committed) {
             kinds.remove(Fault.REPLICA_KILL); // buffered mode promises nothing across kill -9
         }
+        return kinds;
+    }
+
+    /** The mean gap between two faults of a run. */
+    private static long gapMs(int seconds, int kinds) {
+        return Math.max(500, Math.min(5_000, seconds * 1_000L / (kinds * 2L)));
+    }
+
+    /** The shortest run whose schedule holds one fault of every kind whatever the seed: every gap at its longest. */
+    public static int minimumSeconds(int kinds) {
+        for (int seconds = 1; ; seconds++) {
+            long gap = gapMs(seconds, kinds);
+            if (LEAD_MS + (kinds - 1) * (gap / 2 + gap - 1) < seconds * 1_000L - TAIL_MS) {
+                return seconds;
+            }
+        }
+    }
+
+    /**
+     * The seeded schedule: the first fault of each kind in a seeded order, then seeded random kinds, at seeded gaps
+     * (half to one and a half times the mean) from {@code LEAD_MS} until {@code TAIL_MS} before the end.
+     */
+    public static List<PlannedFault> schedule(long seed, int seconds, List<Fault> kinds) {
+        Random random = new Random(seed);
+        List<Fault> order = new ArrayList<>(kinds);
+        Collections.shuffle(order, random);
+        long gapMs = gapMs(seconds, kinds.size());
+        List<PlannedFault> plan = new ArrayList<>();
+        for (long atMs = LEAD_MS; atMs < seconds * 1_000L - TAIL_MS; atMs += gapMs / 2 + random.nextInt((int) gapMs)) {
+            int n = plan.size();
+            Fault fault = n < order.size() ? order.get(n) : kinds.get(random.nextInt(kinds.size()));
+            int target = random.nextInt(REPLICAS);
+            long durationMs = 1_000 + random.nextInt(3_000);
+            plan.add(new PlannedFault(atMs, fault, target, durationMs, n < order.size()));
+        }
+        return plan;
+    }
+
+    /** Runs the storm and the audit; prints the summary and answers the verdict. */
+    public Verdict run() throws Exception {
+        List<Fault> kinds = kinds(committed);
         out.printf("storm: seed %d, %d s, ACK_MODE=%s, %d replicas, %d clients, faults %s%n", seed, seconds,
                 committed ? "committed" : "buffered", REPLICAS, CLIENTS, kinds);
         startDatabase();
@@ -408,42 +471,58 @@ public final class Storm {
     // ---- faults ----------------------------------------------------------------------------------------------------
 
     /**
-     * Injects faults until the time is up: the first of each kind in a seeded order, then seeded random kinds, each at
-     * a seeded time in its own thread (so faults overlap), each undoing itself. Answers the threads.
+     * Injects the faults of {@link #schedule} until the time is up, each at its time in its own thread (so faults
+     * overlap), each undoing itself. Answers the threads.
      */
     private List<Thread> injectFaults(List<Fault> kinds) throws InterruptedException {
-        Random random = new Random(seed);
-        List<Fault> order = new ArrayList<>(kinds);
-        Collections.shuffle(order, random);
+        long injectorStartNanos = System.nanoTime();
         List<Thread> threads = new ArrayList<>();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        long gapMs = Math.max(500, Math.min(5_000, seconds * 1_000L / (kinds.size() * 2L)));
-        Thread.sleep(2_000); // let the load start
-        for (int n = 0; System.nanoTime() < end - TimeUnit.SECONDS.toNanos(5); n++) {
-            Fault fault = n < order.size() ? order.get(n) : kinds.get(random.nextInt(kinds.size()));
-            int target = random.nextInt(REPLICAS);
-            long durationMs = 1_000 + random.nextInt(3_000);
+        for (PlannedFault planned : schedule(seed, seconds, kinds)) {
+            long waitNanos = injectorStartNanos + TimeUnit.MILLISECONDS.toNanos(planned.atMs()) - System.nanoTime();
+            if (waitNanos > 0) {
+                TimeUnit.NANOSECONDS.sleep(waitNanos);
+            }
             Thread t = new Thread(() -> {
                 try {
                     String at = elapsed();
-                    if (inject(fault, target, durationMs)) {
-                        injected.get(fault).incrementAndGet();
-                        out.printf("storm: %s %s on replica %d for %d ms, done at %s%n", at, fault, target, durationMs,
-                                elapsed());
+                    int target = injectSomewhere(planned);
+                    if (target >= 0) {
+                        injected.get(planned.fault()).incrementAndGet();
+                        out.printf("storm: %s %s on replica %d for %d ms, done at %s%n", at, planned.fault(), target,
+                                planned.durationMs(), elapsed());
                     }
                 } catch (Exception e) {
-                    problems.add("fault " + fault + " failed: " + e);
+                    problems.add("fault " + planned.fault() + " failed: " + e);
                 }
-            }, "storm-fault-" + n);
+            }, "storm-fault-" + threads.size());
             threads.add(t);
             t.start();
-            Thread.sleep(gapMs / 2 + random.nextInt((int) gapMs));
         }
-        long left = end - System.nanoTime();
+        long left = injectorStartNanos + TimeUnit.SECONDS.toNanos(seconds) - System.nanoTime();
         if (left > 0) {
             TimeUnit.NANOSECONDS.sleep(left);
         }
         return threads;
+    }
+
+    /**
+     * Does a planned fault on its target; when that is busy with another fault, a random one is skipped, but the first
+     * of its kind tries the other replicas, then again, while the load lasts. Answers the replica, or -1 if none.
+     */
+    private int injectSomewhere(PlannedFault planned) throws Exception {
+        if (inject(planned.fault(), planned.target(), planned.durationMs())) {
+            return planned.target();
+        }
+        while (planned.required() && loading.get()) {
+            for (int k = 1; k <= REPLICAS; k++) {
+                int target = (planned.target() + k) % REPLICAS;
+                if (inject(planned.fault(), target, planned.durationMs())) {
+                    return target;
+                }
+            }
+            pause(200);
+        }
+        return -1;
     }
 
     /** Does one fault and undoes it; false when its target was busy with another fault (then it did nothing). */

@@ -47,8 +47,9 @@ class CitusIT {
 
     @Test
     void twoReplicasOnCitusCountOverlappingUsersAndResentIdsExactlyInDistributedCoLocatedTables() throws Exception {
-        assumeTrue(CITUS_URL != null, "skipped: CITUS_URL is not set (a Citus coordinator's database; "
-                + "../shared/tools/citus-for-tests.sh builds one)");
+        assumeTrue(CITUS_URL != null, "skipped: CITUS_URL is not set (a Citus coordinator's database: Citus's "
+                + "packages, the citusdata/citus image or tools/citus-for-tests.sh; BENCHMARKS.md, \"Citus and "
+                + "TimescaleDB for the tests\")");
         resetSchema();
         Map<String, String> settings = Map.of("ACK_MODE", "committed", "STORAGE_ENGINE", "citus");
         try (TracerboyServer a = startServer(CITUS_URL, settings); TracerboyServer b = startServer(CITUS_URL,

@@ -24,7 +24,8 @@ class TimescaleIT {
             System.out.println("TimescaleIT SKIPPED: no TIMESCALEDB_URL given. Set it to a TimescaleDB-enabled "
                     + "PostgreSQL, e.g. TIMESCALEDB_URL='jdbc:postgresql://localhost:5432/postgres?user=postgres"
                     + "&password=…' (docker run -p 5432:5432 -e POSTGRES_PASSWORD=… "
-                    + "timescale/timescaledb:2.17.2-pg17)");
+                    + "timescale/timescaledb:2.17.2-pg17; or the timescaledb-2-postgresql-15 package, or "
+                    + "tools/timescaledb-for-tests.sh: BENCHMARKS.md, \"Citus and TimescaleDB for the tests\")");
         }
         Assumptions.assumeTrue(server != null && !server.isBlank(),
                 "skipped: no TIMESCALEDB_URL given, so the TimescaleDB path was not run");
