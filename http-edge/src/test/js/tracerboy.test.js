@@ -37,7 +37,8 @@ class FakeStorage {
 
 /**
  * One browser: a clock, its timers, one origin's localStorage, the server's answers, and what was sent. A request
- * is answered by {@code respond(request)}: {status, headers, body}, 'network' for a failed fetch, or 'hang'.
+ * is answered by respond(request): {status, headers, body}, 'network' for a failed fetch, 'hang', or 'later'
+ * (failed when the test calls request.fail).
  */
 class Browser {
     constructor() {
@@ -51,7 +52,7 @@ class Browser {
         this.respond = () => ({ status: 200, body: '{"accepted":1}' });
     }
 
-    /** Moves the clock by {@code ms}, running every timer that falls due on the way, in order. */
+    /** Moves the clock by ms, running every timer that falls due on the way, in order. */
     async advance(ms) {
         const endMs = this.nowMs + ms;
         for (;;) {
@@ -66,7 +67,7 @@ class Browser {
         await settle();
     }
 
-    /** Opens a page that loads the script from {@code src}, with {@code data} as the script tag's data-* attributes. */
+    /** Opens a page that loads the script from src, with data as the script tag's data-* attributes. */
     open({ src = 'https://t.example/tracerboy.js', data = {}, beacon = true, storage = true } = {}) {
         return new Page(this, src, data, beacon, storage);
     }
@@ -76,11 +77,16 @@ class Page {
     constructor(browser, src, data, beacon, storage) {
         this.browser = browser;
         this.listeners = {};
+        this.documentListeners = {};
         this.warnings = [];
         this.alive = true;
         const page = this;
         const context = {
-            document: { currentScript: { src, dataset: { ...data } }, visibilityState: 'visible' },
+            document: {
+                currentScript: { src, dataset: { ...data } },
+                visibilityState: 'visible',
+                addEventListener: (type, fn) => (page.documentListeners[type] ||= []).push(fn),
+            },
             navigator: beacon ? {
                 sendBeacon(url, body) {
                     browser.beacons.push({ page, url, body, lines: lines(body) });
@@ -124,6 +130,7 @@ class Page {
         this.browser.requests.push(request);
         const answer = this.browser.respond(request);
         if (answer === 'hang') return new Promise(() => {});
+        if (answer === 'later') return new Promise((_, reject) => { request.fail = reject; });
         if (answer === 'network') return Promise.reject(new TypeError('Failed to fetch'));
         const headers = answer.headers || {};
         return Promise.resolve({
@@ -139,7 +146,7 @@ class Page {
 
     hide() {
         this.context.document.visibilityState = 'hidden';
-        this.fire('visibilitychange');
+        for (const fn of this.documentListeners.visibilitychange || []) fn({});
     }
 
     /** The page goes away as on a navigation or a closed tab: pagehide, then none of its timers runs again. */
@@ -152,6 +159,21 @@ class Page {
     /** The page stops without a word (a crash, a killed process): its timers never run again. */
     kill() {
         this.browser.timers = this.browser.timers.filter(t => t.page !== this);
+    }
+
+    /** Into the back-forward cache: pagehide (persisted), and its timers wait until it is shown again. */
+    freeze() {
+        this.hide();
+        this.fire('pagehide', { persisted: true });
+        this.frozen = { atMs: this.browser.nowMs, timers: this.browser.timers.filter(t => t.page === this) };
+        this.kill();
+    }
+
+    thaw() {
+        const frozenMs = this.browser.nowMs - this.frozen.atMs;
+        this.frozen.timers.forEach(t => this.browser.timers.push({ ...t, atMs: t.atMs + frozenMs }));
+        this.context.document.visibilityState = 'visible';
+        this.fire('pageshow', { persisted: true });
     }
 }
 
@@ -310,6 +332,19 @@ test('backs off 1, 2, 4 … up to 60 s, with a jitter that adds at most half the
     }
 });
 
+test('starts the backoff again from 1 s after an acknowledged request', async () => {
+    const browser = new Browser();
+    const answers = [503, 503, 503, 200, 503, 200].map(answer);
+    browser.respond = () => answers.shift();
+    const page = browser.open();
+    page.tracerboy.click('alice');
+    await browser.advance(1_000 + 1_000 + 2_000 + 4_000);
+    assert.equal(browser.requests.length, 4);
+    page.tracerboy.click('bob');
+    await browser.advance(1_000 + 1_000);
+    assert.deepEqual(gapsMs(browser.requests), [1_000, 2_000, 4_000, 1_000, 1_000]);
+});
+
 test('retries 408, 429, 5xx and network errors with the same events', async () => {
     for (const failure of [408, 429, 500, 502, 503, 504, 'network']) {
         const browser = new Browser();
@@ -359,7 +394,7 @@ test('on pagehide sends the queue by sendBeacon within 64 KB, keeps it, and the 
     async () => {
         const browser = new Browser();
         browser.respond = () => answer(503);
-        const page = browser.open({ data: { user: 'u'.repeat(200) } });
+        const page = browser.open({ data: { user: 'é'.repeat(100) } }); // 200 bytes of UTF-8 in 100 characters
         const ids = [];
         for (let i = 0; i < 400; i++) ids.push(page.tracerboy.click());
         await browser.advance(0);
@@ -423,6 +458,7 @@ test('two live tabs each send only their own queue, and a tab that left is taken
     const a = browser.open();
     const b = browser.open();
     const fromA = a.tracerboy.click('a');
+    await browser.advance(10);
     const fromB = b.tracerboy.click('b');
     await browser.advance(20 * 60_000);
     const sentBy = tab => new Set(browser.requests.filter(r => r.page === tab).flatMap(r => r.lines.map(l => l.id)));
@@ -436,8 +472,24 @@ test('two live tabs each send only their own queue, and a tab that left is taken
     await browser.advance(2 * 60_000);
     const after = browser.requests.slice(before);
     assert.ok(after.every(r => r.page === b));
-    assert.deepEqual(new Set(after.flatMap(r => r.lines.map(l => l.id))), new Set([fromA, fromB]));
+    assert.deepEqual(after[0].lines.map(l => l.id), [fromA, fromB], 'in the order recorded, the adopted first');
     assert.deepEqual(browser.storage.queues(), {});
+});
+
+test('a request that fails after pagehide leaves the queue free for the next page to take at once', async () => {
+    const browser = new Browser();
+    browser.respond = () => 'later';
+    const a = browser.open();
+    const id = a.tracerboy.click('a');
+    await browser.advance(1_000);
+    a.leave();
+    browser.requests[0].fail(new TypeError('Failed to fetch'));
+    await browser.advance(0);
+    browser.respond = () => answer(200);
+    const b = browser.open();
+    await browser.advance(1_000);
+    assert.deepEqual(browser.requests.filter(r => r.page === b).map(r => r.lines.map(l => l.id)), [[id]],
+        'not 5 minutes later');
 });
 
 test('the queue of a tab that stopped without pagehide is taken over 5 minutes after its last write', async () => {
@@ -460,23 +512,32 @@ test('the queue of a tab that stopped without pagehide is taken over 5 minutes a
 
 test('a page restored from the back-forward cache does not resend what another page took over', async () => {
     const browser = new Browser();
-    browser.respond = () => 'hang';
     const a = browser.open();
-    a.tracerboy.click('a');
-    a.hide();
-    a.fire('pagehide', { persisted: true });
-    browser.respond = () => answer(200);
-    browser.open();
+    const taken = a.tracerboy.click('a');
+    a.freeze();
+    const b = browser.open();
     await browser.advance(1_000);
+    assert.deepEqual(browser.requests.map(r => [r.page, r.lines.map(l => l.id)]), [[b, [taken]]]);
     assert.deepEqual(browser.storage.queues(), {});
-    const before = browser.requests.length;
-    a.fire('pageshow', { persisted: true });
+    a.thaw();
     await browser.advance(60_000);
-    assert.equal(browser.requests.length, before);
+    assert.equal(browser.requests.length, 1, 'the restored page sends nothing again');
     const id = a.tracerboy.click('a');
     assert.equal(browser.beacons.length, 1, 'restored: back to fetch, not beacons');
     await browser.advance(1_000);
-    assert.deepEqual(browser.requests.slice(before).map(r => r.lines.map(l => l.id)), [[id]]);
+    assert.deepEqual(browser.requests.slice(1).map(r => [r.page, r.lines.map(l => l.id)]), [[a, [id]]]);
+});
+
+test('a page restored from the back-forward cache goes on with its queue when no other page took it', async () => {
+    const browser = new Browser();
+    const a = browser.open();
+    const id = a.tracerboy.click('a');
+    a.freeze();
+    await browser.advance(5_000);
+    a.thaw();
+    await browser.advance(1_000);
+    assert.deepEqual(browser.requests.map(r => [r.page, r.lines.map(l => l.id)]), [[a, [id]]]);
+    assert.deepEqual(browser.storage.queues(), {});
 });
 
 test('past the event-id window an event that may have arrived is dropped with a warning, one never sent is sent',
@@ -495,12 +556,33 @@ test('past the event-id window an event that may have arrived is dropped with a 
         assert.deepEqual(sent.slice(0, 1), [beaconed], 'resent until the 24th hour after its hour began');
         assert.deepEqual(b.warnings, []);
 
+        for (const failure of ['network', 500, 504]) {
+            const other = new Browser();
+            other.respond = () => failure === 'network' ? 'network' : answer(failure);
+            const maybe = other.open();
+            const uncertain = maybe.tracerboy.click('m');
+            await other.advance(1_000);
+            maybe.kill();
+            other.nowMs = START_MS - START_MS % HOUR_MS + 24 * HOUR_MS - 1_000;
+            other.respond = () => answer(200);
+            const later = other.open();
+            await other.advance(1_000);
+            const sentLater = other.requests.filter(r => r.page === later).flatMap(r => r.lines.map(l => l.id));
+            assert.deepEqual(sentLater, [], 'after ' + failure + ' (it may have been counted): not resent at 10:00');
+            assert.deepEqual(later.warnings,
+                ['tracerboy: dropped 1 events sent but not acknowledged within the event-id window']);
+            assert.ok(!other.storage.queuedEvents().some(e => e.id === uncertain));
+        }
+
         const c = browser.open();
         const beaconedToo = c.tracerboy.click('c');
         c.leave();
         const never = browser.open({ data: { idWindowHours: '2' } });
-        browser.respond = () => answer(503);
+        const refusals = [503, 429, 408].map(answer);
+        browser.respond = () => refusals.shift() || 'hang';
         const neverToo = never.tracerboy.click('c');
+        await browser.advance(1_000 + 1_000 + 2_000 + 4_000);
+        assert.equal(browser.requests.filter(r => r.page === never).length, 4, 'refused three times, then hung');
         never.kill();
         browser.nowMs += 2 * HOUR_MS;
         browser.respond = () => answer(200);
@@ -509,7 +591,7 @@ test('past the event-id window an event that may have arrived is dropped with a 
         await browser.advance(1_000);
         const sentByD = browser.requests.filter(r => r.page === d).flatMap(r => r.lines.map(l => l.id));
         assert.ok(!sentByD.includes(beaconedToo), 'a beaconed event past the window is not resent');
-        assert.ok(sentByD.includes(neverToo), 'an event only ever refused with 503 is sent, however old');
+        assert.ok(sentByD.includes(neverToo), 'an event only ever refused with 503, 429 or 408 is sent, however old');
         assert.deepEqual(d.warnings, ['tracerboy: dropped 1 events sent but not acknowledged within the event-id window']);
     });
 

@@ -7,7 +7,7 @@ var s = d.currentScript, D = s.dataset, url = new URL('analytics/batch', s.src).
   warn = m => console.warn('tracerboy: ' + m),
   get = k => { try { return JSON.parse(ls.getItem(k)) } catch (e) {} },
   put = (k, v) => { try { v ? ls.setItem(k, JSON.stringify(v)) : ls.removeItem(k) } catch (e) {} },
-  save = t => put(K, q.length && {t: t ?? now(), q}),
+  save = () => put(K, q.length && {t: gone ? 0 : now(), q}),
   cap = () => q.length > 1e3 && warn('queue full: dropped the ' + q.splice(0, q.length - 1e3).length + ' oldest events'),
   bytes = x => encodeURIComponent(x).replace(/%../g, 1).length,
   line = e => JSON.stringify(e, ['timestamp', 'user', 'event', 'id']) + '\n',
@@ -80,7 +80,7 @@ function exit(leaving) {
   q.map(e => !B[e.id] && (spent += bytes(l = line(e))) < 6e4 && (body += l, B[e.id] = e.u = 1));
   if (body && !n.sendBeacon?.(url, body)) post(body, true).catch(() => 0);
   gone = leaving;
-  save(leaving && 0);
+  save();
 }
 
 function rec(event, user, t, e) {
@@ -98,7 +98,7 @@ K = P + 'q:' + uuid(now());
 adopt();
 save();
 plan();
-addEventListener('visibilitychange', () => d.visibilityState == 'hidden' && exit());
+d.addEventListener('visibilitychange', () => d.visibilityState == 'hidden' && exit());
 addEventListener('pagehide', () => exit(1));
 addEventListener('pageshow', e => e.persisted && (q = get(K)?.q || [], B = {}, gone = spent = 0, plan()));
 addEventListener('online', () => (clearTimeout(timer), timer = until = tries = 0, plan()));

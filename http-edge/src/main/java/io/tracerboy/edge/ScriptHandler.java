@@ -35,6 +35,7 @@ public final class ScriptHandler implements HttpHandler {
     private static final String RESOURCE = "/web/tracerboy.js";
     private static final HttpString ALLOW_ORIGIN = new HttpString("Access-Control-Allow-Origin");
     private static final HttpString CONTENT_TYPE_OPTIONS = new HttpString("X-Content-Type-Options");
+    private static final HttpString RESOURCE_POLICY = new HttpString("Cross-Origin-Resource-Policy");
 
     private final byte[] script;
     private final byte[] gzipped;
@@ -117,8 +118,9 @@ public final class ScriptHandler implements HttpHandler {
         response.put(Headers.ETAG, etag);
         response.put(Headers.VARY, "Accept-Encoding");
         response.put(CONTENT_TYPE_OPTIONS, "nosniff");
-        // Lets a site load it with crossorigin="anonymous" and an integrity hash.
+        // Lets a site load it with crossorigin="anonymous" and an integrity hash, or embed it under COEP.
         response.put(ALLOW_ORIGIN, "*");
+        response.put(RESOURCE_POLICY, "cross-origin");
         if (matches(exchange.getRequestHeaders().get(Headers.IF_NONE_MATCH), etag)) {
             exchange.setStatusCode(304);
             exchange.endExchange();

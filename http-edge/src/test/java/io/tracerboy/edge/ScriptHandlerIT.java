@@ -56,6 +56,7 @@ class ScriptHandlerIT {
         assertThat(header(response, "Vary")).isEqualTo("Accept-Encoding");
         assertThat(header(response, "X-Content-Type-Options")).isEqualTo("nosniff");
         assertThat(header(response, "Access-Control-Allow-Origin")).isEqualTo("*");
+        assertThat(header(response, "Cross-Origin-Resource-Policy")).isEqualTo("cross-origin");
         assertThat(header(response, "Content-Encoding")).isNull();
     }
 
