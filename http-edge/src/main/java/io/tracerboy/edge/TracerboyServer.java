@@ -111,7 +111,7 @@ public final class TracerboyServer implements AutoCloseable {
         HourlyCountsCache cache = new HourlyCountsCache(stats::commitGeneration, System::nanoTime,
                 TimeUnit.MILLISECONDS.toNanos(config.get(Setting.GET_CACHE_TTL_MS)));
         HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource()), System::currentTimeMillis,
-                metrics, cache, database::lastKnownReachable);
+                metrics, cache, () -> state.migrated, database::lastKnownReachable);
         settings = new LiveSettings(config, consumer, cache);
         metrics.registerLive(settings, consumer::policy);
         String adminToken = config.adminToken();
