@@ -21,15 +21,15 @@ import java.util.function.Supplier;
  * {@code /admin/settings}: {@code GET} reads the live settings, {@code POST} (a JSON object of name to value) changes
  * them. Off, answering {@code 404} as for any unknown path, until an admin token is configured. Every request must
  * carry it as {@code Authorization: Bearer <token>}; the comparison takes the same time wherever the tokens differ
- * (SHA-256 digests compared with {@link MessageDigest#isEqual}). A token in the URL is refused even when right (URLs
- * end up in logs and browser history). There are no cookies, and a change needs a JSON body and a bearer header,
- * neither of which another site's page can send without the browser asking this server first (no CORS is answered), so
- * the API cannot be driven across sites (CSRF). Every refusal is {@code 401}, counted in {@code /metrics} by reason,
- * and never logs or echoes the token.
+ * (SHA-256 digests compared with {@link MessageDigest#isEqual}). Any query string is refused ({@code 400}) before the
+ * token is looked at: whatever name or encoding a token in the URL had, URLs end up in logs and browser history, and
+ * nothing here takes parameters. There are no cookies, and a change needs a JSON body and a bearer header, neither of
+ * which another site's page can send without the browser asking this server first (no CORS is answered), so the API
+ * cannot be driven across sites (CSRF). Every other refusal is {@code 401}; all are counted in {@code /metrics} by
+ * reason, and none logs or echoes the token.
  */
 final class AdminHandler implements HttpHandler {
     private static final int MAX_BODY_BYTES = 65_536;
-    private static final String[] TOKEN_PARAMETERS = {"token", "access_token", "admin_token"};
 
     private final byte[] tokenDigest;
     private final LiveSettings settings;
@@ -50,12 +50,19 @@ final class AdminHandler implements HttpHandler {
             Replies.line(exchange, 404, "not found: " + exchange.getRequestPath());
             return;
         }
+        String query = exchange.getQueryString();
+        if (!query.isEmpty()) {
+            refused.labelValues("query_string").inc();
+            JsonReplies.send(exchange, 400, JsonReplies.error("admin: expected no query string (the token belongs in "
+                    + "an Authorization: Bearer header, never in the URL), found a query string of " + query.length()
+                    + " characters"));
+            return;
+        }
         String refusal = refusal(exchange);
         if (refusal != null) {
             refused.labelValues(refusal).inc();
             exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer realm=\"tracerboy admin\"");
             JsonReplies.send(exchange, 401, JsonReplies.error(switch (refusal) {
-                case "token_in_url" -> "admin: the token belongs in an Authorization: Bearer header, never in the URL";
                 case "missing" -> "admin: expected an Authorization: Bearer header, found none";
                 case "malformed" -> "admin: expected an Authorization: Bearer header, found another scheme";
                 case "empty" -> "admin: expected a bearer token, found an empty one";
@@ -85,11 +92,6 @@ final class AdminHandler implements HttpHandler {
 
     /** Why the request is refused (the metric's label), or null when it carries the right token. */
     private String refusal(HttpServerExchange exchange) {
-        for (String parameter : TOKEN_PARAMETERS) {
-            if (exchange.getQueryParameters().containsKey(parameter)) {
-                return "token_in_url";
-            }
-        }
         String header = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
         if (header == null) {
             return "missing";
