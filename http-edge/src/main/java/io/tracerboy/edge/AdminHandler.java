@@ -1,8 +1,10 @@
 package io.tracerboy.edge;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -107,35 +109,62 @@ final class AdminHandler implements HttpHandler {
     }
 
     private void change(HttpServerExchange exchange, byte[] body) {
+        try {
+            JsonReplies.send(exchange, 200, describe(settings.apply(settingsIn(body))));
+        } catch (ConfigException e) {
+            JsonReplies.send(exchange, 400, JsonReplies.error(e.getMessage()));
+        }
+    }
+
+    /**
+     * The body's names and values, each value as its JSON text so that the setting parses it exactly as it would the
+     * same text at startup. Refuses, in its own words (never Jackson's), anything but one flat object with each name
+     * once.
+     */
+    static Map<String, String> settingsIn(byte[] body) {
+        String expected = "request body: expected a JSON object of setting names to values, found ";
         Map<String, String> raw = new LinkedHashMap<>();
         try (JsonParser parser = JsonReplies.JSON.createParser(body)) {
-            if (parser.nextToken() != JsonToken.START_OBJECT) {
-                throw new ConfigException("request body: expected a JSON object of setting names to values");
-            }
-            for (JsonToken token = parser.nextToken(); token == JsonToken.FIELD_NAME; token = parser.nextToken()) {
-                String name = parser.currentName();
-                JsonToken value = parser.nextToken();
-                if (value != JsonToken.VALUE_STRING && value != JsonToken.VALUE_NUMBER_INT) {
-                    throw new ConfigException(name + ": expected a string or an integer, found " + parser.getText());
+            try {
+                JsonToken first = parser.nextToken();
+                if (first != JsonToken.START_OBJECT) {
+                    throw new ConfigException(expected + (first == null ? "nothing" : describe(first)));
                 }
-                raw.put(name, parser.getText());
+                for (JsonToken token = parser.nextToken(); token == JsonToken.FIELD_NAME; token = parser.nextToken()) {
+                    String name = parser.currentName();
+                    JsonToken value = parser.nextToken();
+                    if (!value.isScalarValue() || value == JsonToken.VALUE_NULL) {
+                        throw new ConfigException(name + ": expected a string or an integer, found " + describe(value));
+                    }
+                    if (raw.put(name, parser.getText()) != null) {
+                        throw new ConfigException(name + ": expected one value, found the field repeated");
+                    }
+                }
+                if (parser.nextToken() != null) {
+                    throw new ConfigException("request body: expected one JSON object of setting names to values, "
+                            + "found more after it");
+                }
+            } catch (JsonEOFException e) {
+                throw new ConfigException(expected + "the body ending inside it");
+            } catch (JsonProcessingException e) {
+                JsonLocation at = parser.currentLocation();
+                throw new ConfigException(expected + "invalid JSON (reading stopped at line " + at.getLineNr()
+                        + ", column " + at.getColumnNr() + ")");
             }
-        } catch (JsonProcessingException e) {
-            JsonReplies.send(exchange, 400, JsonReplies.error("request body: expected a JSON object, found "
-                    + e.getOriginalMessage()));
-            return;
         } catch (IOException e) {
-            JsonReplies.send(exchange, 400, JsonReplies.error("request body: unreadable: " + e.getMessage()));
-            return;
-        } catch (ConfigException e) {
-            JsonReplies.send(exchange, 400, JsonReplies.error(e.getMessage()));
-            return;
+            throw new ConfigException(expected + "an unreadable body");
         }
-        try {
-            JsonReplies.send(exchange, 200, describe(settings.apply(raw)));
-        } catch (ConfigException e) {
-            JsonReplies.send(exchange, 400, JsonReplies.error(e.getMessage()));
-        }
+        return raw;
+    }
+
+    private static String describe(JsonToken token) {
+        return switch (token) {
+            case START_ARRAY -> "an array";
+            case START_OBJECT -> "an object";
+            case VALUE_STRING -> "a string";
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+            default -> token.asString() == null ? token.name().toLowerCase(Locale.ROOT) : token.asString();
+        };
     }
 
     /** {@code {"settings":{…},"changes":n,…extra,"changed":{…}}}. */

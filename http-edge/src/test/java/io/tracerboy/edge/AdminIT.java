@@ -4,14 +4,17 @@ import static io.tracerboy.edge.TestServers.admin;
 import static io.tracerboy.edge.TestServers.send;
 import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.tracerboy.testsupport.JarProcess;
 import io.tracerboy.testsupport.TestDatabase;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -145,6 +148,44 @@ class AdminIT {
         // Back to the configured values, for the other tests.
         assertThat(change("{\"BATCH_SIZE\":10000,\"FLUSH_INTERVAL_MS\":100,\"TARGET_LAG_MS\":100}").statusCode())
                 .isEqualTo(200);
+    }
+
+    @Test
+    void aValueIsParsedExactlyAsAtStartupAndARepeatedNameOrBrokenJsonIsRefusedInOurOwnWords() throws Exception {
+        // The same text gets the same answer as in the environment at startup: nothing is stripped or rounded here.
+        Map<String, String> sameAsStartup = new LinkedHashMap<>();
+        sameAsStartup.put("\" 5000\"", " 5000");
+        sameAsStartup.put("\"5000 \"", "5000 ");
+        sameAsStartup.put("1e3", "1e3");
+        sameAsStartup.put("5000.0", "5000.0");
+        sameAsStartup.put("true", "true");
+        for (Map.Entry<String, String> value : sameAsStartup.entrySet()) {
+            String atStartup = catchThrowableOfType(() -> TracerboyConfig.load(new String[0], new Properties(),
+                    Map.of("BATCH_SIZE", value.getValue())), ConfigException.class).getMessage();
+            HttpResponse<String> answer = change("{\"BATCH_SIZE\":" + value.getKey() + "}");
+            assertThat(answer.statusCode()).as(value.getKey()).isEqualTo(400);
+            assertThat(answer.body()).as(value.getKey()).isEqualTo(JsonReplies.error(atStartup) + "\n");
+        }
+        Map<String, String> refusals = new LinkedHashMap<>();
+        refusals.put("{\"BATCH_SIZE\":5000,\"BATCH_SIZE\":6000}",
+                "BATCH_SIZE: expected one value, found the field repeated");
+        refusals.put("{\"BATCH_SIZE\":[5000]}", "BATCH_SIZE: expected a string or an integer, found an array");
+        refusals.put("{\"BATCH_SIZE\":{\"v\":5000}}", "BATCH_SIZE: expected a string or an integer, found an object");
+        refusals.put("{\"BATCH_SIZE\":null}", "BATCH_SIZE: expected a string or an integer, found null");
+        refusals.put("[5000]", "request body: expected a JSON object of setting names to values, found an array");
+        refusals.put("", "request body: expected a JSON object of setting names to values, found nothing");
+        refusals.put("{\"BATCH_SIZE\":5000", "request body: expected a JSON object of setting names to values, "
+                + "found the body ending inside it");
+        refusals.put("not json", "request body: expected a JSON object of setting names to values, found invalid "
+                + "JSON (reading stopped at line 1, column 5)");
+        refusals.put("{\"BATCH_SIZE\":5000}{}", "request body: expected one JSON object of setting names to values, "
+                + "found more after it");
+        for (Map.Entry<String, String> refusal : refusals.entrySet()) {
+            HttpResponse<String> answer = change(refusal.getKey());
+            assertThat(answer.statusCode()).as(refusal.getKey()).isEqualTo(400);
+            assertThat(answer.body()).as(refusal.getKey()).isEqualTo(JsonReplies.error(refusal.getValue()) + "\n");
+        }
+        assertThat(server.liveSettings().current()).containsEntry("BATCH_SIZE", "10000");
     }
 
     @Test
