@@ -20,8 +20,9 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * {@code /admin/settings}: {@code GET} reads the live settings, {@code POST} (a JSON object of name to value) changes
- * them. Off, answering {@code 404} as for any unknown path, until an admin token is configured. Every request must
+ * {@code /admin/settings}: {@code GET} (and {@code HEAD}) reads the live settings, {@code POST} (a JSON object of name
+ * to value) changes them. Routed only when an admin token is configured (otherwise a {@code 404} as for any unknown
+ * path), and only for those methods (otherwise a {@code 405} from {@link Routes}). Every request must
  * carry it as {@code Authorization: Bearer <token>}; the comparison takes the same time wherever the tokens differ
  * (SHA-256 digests compared with {@link MessageDigest#isEqual}). Any query string is refused ({@code 400}) before the
  * token is looked at: whatever name or encoding a token in the URL had, URLs end up in logs and browser history, and
@@ -40,7 +41,7 @@ final class AdminHandler implements HttpHandler {
 
     /** {@code extra}: values shown with the settings, read-only (e.g. the linger the adaptive policy chose). */
     AdminHandler(String token, LiveSettings settings, Counter refused, Supplier<Map<String, Object>> extra) {
-        this.tokenDigest = token == null ? null : sha256(token);
+        this.tokenDigest = sha256(token);
         this.settings = settings;
         this.refused = refused;
         this.extra = extra;
@@ -48,10 +49,6 @@ final class AdminHandler implements HttpHandler {
 
     @Override
     public void handleRequest(HttpServerExchange exchange) {
-        if (tokenDigest == null) {
-            Replies.line(exchange, 404, "not found: " + exchange.getRequestPath());
-            return;
-        }
         String query = exchange.getQueryString();
         if (!query.isEmpty()) {
             refused.labelValues("query_string").inc();
@@ -72,9 +69,9 @@ final class AdminHandler implements HttpHandler {
             }));
             return;
         }
-        if (Methods.GET.equals(exchange.getRequestMethod())) {
-            JsonReplies.send(exchange, 200, describe(Map.of()));
-        } else if (Methods.POST.equals(exchange.getRequestMethod())) {
+        if (!Methods.POST.equals(exchange.getRequestMethod())) {
+            JsonReplies.send(exchange, 200, describe(Map.of())); // GET or HEAD
+        } else {
             String type = exchange.getRequestHeaders().getFirst(Headers.CONTENT_TYPE);
             if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
                 JsonReplies.send(exchange, 415, JsonReplies.error("Content-Type: expected application/json, found "
@@ -85,10 +82,6 @@ final class AdminHandler implements HttpHandler {
                     (ex, body, bytes) -> change(ex, body),
                     (ex, found) -> JsonReplies.send(ex, 413, JsonReplies.error("request body: expected at most "
                             + MAX_BODY_BYTES + " bytes, found " + found)));
-        } else {
-            exchange.getResponseHeaders().put(Headers.ALLOW, "GET, POST");
-            JsonReplies.send(exchange, 405, JsonReplies.error("method not allowed: " + exchange.getRequestMethod()
-                    + " " + exchange.getRequestPath() + " (changes only by POST)"));
         }
     }
 

@@ -59,6 +59,10 @@ class AdminIT {
                     .isEqualTo(404);
             assertThat(admin(plain, "POST", "/admin/settings", "Bearer " + TOKEN, "application/json",
                     "{\"BATCH_SIZE\":\"5\"}").statusCode()).isEqualTo(404);
+            for (String method : List.of("HEAD", "PUT", "DELETE", "PATCH", "OPTIONS")) {
+                assertThat(admin(plain, method, "/admin/settings", "Bearer " + TOKEN, null, null).statusCode())
+                        .as(method).isEqualTo(404);
+            }
             assertThat(plain.liveSettings().current()).containsEntry("BATCH_SIZE", "10000");
         }
     }
@@ -131,7 +135,11 @@ class AdminIT {
         HttpResponse<String> put = admin(server, "PUT", "/admin/settings", "Bearer " + TOKEN, "application/json",
                 "{}");
         assertThat(put.statusCode()).isEqualTo(405);
-        assertThat(put.headers().firstValue("Allow")).hasValue("GET, POST");
+        assertThat(put.headers().firstValue("Allow")).hasValue("GET, HEAD, POST");
+        HttpResponse<String> head = admin(server, "HEAD", "/admin/settings", "Bearer " + TOKEN, null, null);
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(head.body()).isEmpty();
 
         long changesBefore = server.liveSettings().changes();
         HttpResponse<String> good = change("{\"BATCH_SIZE\":5000,\"FLUSH_INTERVAL_MS\":\"auto\","
