@@ -6,7 +6,13 @@ import io.tracerboy.storage.HourlyCounts;
 import io.tracerboy.storage.HourlyStats;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.SameThreadExecutor;
 import java.sql.SQLException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -14,24 +20,38 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code GET /analytics}: validates the query on the IO thread and answers from the {@link HourlyCountsCache} when it
- * is current; otherwise dispatches to a worker thread for the primary-key lookup in {@code hourly_stats}. Answers the
- * three-line summary of that UTC hour.
+ * is current; otherwise looks the hour up in {@code hourly_stats} on a worker thread. Answers the three-line summary of
+ * that UTC hour, or {@code 503} in its own words, never the driver's or the pool's: at once before the first migration
+ * and while the database probe sees the database away, and after {@link #LOOKUP_TIMEOUT_MS} at most otherwise.
  */
 final class AnalyticsQueryHandler implements HttpHandler {
+    /**
+     * The longest a client waits for a lookup: the probe's own timeout, after which it calls the database unreachable.
+     * A lookup on a stalled database stays on its worker until the socket answers; the client does not wait for it.
+     */
+    static final long LOOKUP_TIMEOUT_MS = 1_000;
+    static final String NOT_MIGRATED = "not ready: schema not migrated yet";
+    static final String UNREACHABLE = "database unavailable: unreachable at the last check";
+    static final String NO_ANSWER = "database unavailable: no answer within " + LOOKUP_TIMEOUT_MS + " ms";
+    static final String LOOKUP_FAILED = "database unavailable: the lookup failed";
+    private static final long FAILURE_LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final Logger log = LoggerFactory.getLogger(AnalyticsQueryHandler.class);
 
     private final HourlyStats hourlyStats;
     private final LongSupplier millisClock;
     private final TracerboyMetrics metrics;
     private final HourlyCountsCache cache;
+    private final BooleanSupplier migrated;
     private final BooleanSupplier databaseReachable;
+    private final AtomicLong lastFailureLoggedNanos = new AtomicLong(System.nanoTime() - FAILURE_LOG_INTERVAL_NANOS);
 
     AnalyticsQueryHandler(HourlyStats hourlyStats, LongSupplier millisClock, TracerboyMetrics metrics,
-                          HourlyCountsCache cache, BooleanSupplier databaseReachable) {
+                          HourlyCountsCache cache, BooleanSupplier migrated, BooleanSupplier databaseReachable) {
         this.hourlyStats = hourlyStats;
         this.millisClock = millisClock;
         this.metrics = metrics;
         this.cache = cache;
+        this.migrated = migrated;
         this.databaseReachable = databaseReachable;
     }
 
@@ -45,6 +65,11 @@ final class AnalyticsQueryHandler implements HttpHandler {
             Replies.line(exchange, 400, bad.getMessage());
             return;
         }
+        if (!migrated.getAsBoolean()) {
+            // There is no hourly_stats to read yet; say why, as /readyz does.
+            unavailable(exchange, NOT_MIGRATED);
+            return;
+        }
         HourlyCounts cached = cache.get(hourStartMs);
         if (cached != null) {
             // Current as of this process's last commit: answered on the IO thread, no database round trip.
@@ -54,11 +79,18 @@ final class AnalyticsQueryHandler implements HttpHandler {
         }
         if (!databaseReachable.getAsBoolean()) {
             // The probe saw the database away: answer now rather than after a connection timeout.
-            metrics.getRequests.labelValues("503").inc();
-            Replies.unavailable(exchange, 1, "database unavailable: unreachable at the last check");
+            unavailable(exchange, UNREACHABLE);
             return;
         }
-        exchange.dispatch(() -> answer(exchange, hourStartMs));
+        // Suspended, then answered once, by whichever comes first: the lookup on a worker or its deadline.
+        exchange.dispatch(SameThreadExecutor.INSTANCE, () -> {
+            long startNanos = System.nanoTime();
+            long generation = cache.generation();
+            CompletableFuture.supplyAsync(() -> read(hourStartMs, generation, startNanos),
+                            exchange.getConnection().getWorker())
+                    .orTimeout(LOOKUP_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                    .whenComplete((counts, failure) -> answer(exchange, counts, failure, startNanos));
+        });
     }
 
     /** The three-line {@code text/plain} answer. */
@@ -67,21 +99,43 @@ final class AnalyticsQueryHandler implements HttpHandler {
                 + counts.impressions() + "\n";
     }
 
-    private void answer(HttpServerExchange exchange, long hourStartMs) {
-        long startNanos = System.nanoTime();
-        long generation = cache.generation();
-        HourlyCounts counts;
+    private HourlyCounts read(long hourStartMs, long generation, long startNanos) {
         try {
-            counts = hourlyStats.read(hourStartMs);
+            HourlyCounts counts = hourlyStats.read(hourStartMs);
             cache.put(hourStartMs, counts, generation, startNanos);
+            return counts;
         } catch (SQLException e) {
-            log.debug("GET /analytics failed", e);
-            metrics.getRequests.labelValues("503").inc();
-            Replies.unavailable(exchange, 1, "database unavailable: " + e.getMessage().lines().findFirst().orElse(""));
+            throw new CompletionException(e);
+        }
+    }
+
+    private void answer(HttpServerExchange exchange, HourlyCounts counts, Throwable failure, long startNanos) {
+        if (failure == null) {
+            Replies.text(exchange, 200, body(counts));
+            metrics.getDuration.observe((System.nanoTime() - startNanos) / 1e9);
+            metrics.getRequests.labelValues("200").inc();
             return;
         }
-        Replies.text(exchange, 200, body(counts));
-        metrics.getDuration.observe((System.nanoTime() - startNanos) / 1e9);
-        metrics.getRequests.labelValues("200").inc();
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
+                : failure;
+        if (cause instanceof TimeoutException) {
+            unavailable(exchange, NO_ANSWER);
+            return;
+        }
+        long nowNanos = System.nanoTime();
+        long lastNanos = lastFailureLoggedNanos.get();
+        if (nowNanos - lastNanos >= FAILURE_LOG_INTERVAL_NANOS && lastFailureLoggedNanos.compareAndSet(lastNanos,
+                nowNanos)) {
+            log.warn("GET /analytics: the lookup failed (logged at most once a minute): {}", cause.toString()
+                    .lines().findFirst().orElse(""));
+        } else {
+            log.debug("GET /analytics: the lookup failed", cause);
+        }
+        unavailable(exchange, LOOKUP_FAILED);
+    }
+
+    private void unavailable(HttpServerExchange exchange, String reason) {
+        metrics.getRequests.labelValues("503").inc();
+        Replies.unavailable(exchange, 1, reason);
     }
 }

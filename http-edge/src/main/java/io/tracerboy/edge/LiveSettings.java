@@ -70,7 +70,8 @@ final class LiveSettings {
                 throw new ConfigException(entry.getKey() + ": cannot change while running; expected one of "
                         + String.join(", ", current().keySet()) + " (set it and restart)");
             }
-            next.put(setting, setting.parse(entry.getValue().strip(), entry.getKey()));
+            // As at startup, to the character: a value one accepts the other accepts.
+            next.put(setting, setting.parse(entry.getValue(), entry.getKey()));
         }
         Map<String, String> changed = new LinkedHashMap<>();
         for (Map.Entry<Setting<?>, Object> entry : next.entrySet()) {

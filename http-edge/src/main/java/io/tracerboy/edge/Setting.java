@@ -273,6 +273,11 @@ public final class Setting<T> {
         return help;
     }
 
+    /** The values accepted, as {@code --help}, the README and a refusal state them: {@code an integer 1..1000000}. */
+    public String accepted() {
+        return expected;
+    }
+
     /**
      * Parses {@code raw} (given by {@code source}); a {@link ConfigException} in the house form when it does not fit.
      */

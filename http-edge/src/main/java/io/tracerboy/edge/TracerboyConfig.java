@@ -120,13 +120,19 @@ public final class TracerboyConfig {
         return out;
     }
 
-    /** The {@code --help} text: every option with its environment variable, default and meaning. */
+    /**
+     * The {@code --help} text: every option with its environment variable, default, accepted values and meaning, the
+     * columns as wide as the longest name.
+     */
     public static String help() {
+        int optionWidth = Setting.ALL.stream().mapToInt(s -> (s.optionName() + "=…").length()).max().orElse(0) + 2;
+        int envWidth = Setting.ALL.stream().mapToInt(s -> s.envName().length()).max().orElse(0) + 2;
         StringBuilder out = new StringBuilder("Usage: java -jar tracerboy.jar [--option=value ...]\n\n"
                 + "Each option can also be set as an environment variable or as -Dtracerboy.<option>=value.\n\n");
+        String row = "  %-" + optionWidth + "s%-" + envWidth + "sdefault: %s%n      accepted: %s%n      %s%n";
         for (Setting<?> s : Setting.ALL) {
-            out.append(String.format("  %-24s %-20s default: %s%n      %s%n", s.optionName() + "=…", s.envName(),
-                    s.defaultText(), s.help()));
+            out.append(String.format(row, s.optionName() + "=…", s.envName(), s.defaultText(), s.accepted(),
+                    s.help()));
         }
         return out.toString();
     }

@@ -87,7 +87,8 @@ final class TracerboyMetrics implements FlushListener {
         getRequests = Counter.builder().name("tracerboy_get_requests").help("GET /analytics requests by status")
                 .labelNames("status").register(registry);
         adminRefused = Counter.builder().name("tracerboy_admin_refused")
-                .help("Admin API requests refused (401), by reason: missing, malformed, empty, wrong, token_in_url")
+                .help("Admin API requests refused, by reason: query_string (400), missing, malformed, empty, "
+                        + "wrong (401)")
                 .labelNames("reason").register(registry);
         JvmMetrics.builder().register(registry);
     }

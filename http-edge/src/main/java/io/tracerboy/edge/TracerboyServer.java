@@ -13,12 +13,9 @@ import io.tracerboy.storage.HourlyStats;
 import io.tracerboy.storage.RetentionKeeper;
 import io.tracerboy.storage.SchemaMigrator;
 import io.tracerboy.storage.StorageEngine;
-import io.undertow.Handlers;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
-import io.undertow.server.HttpServerExchange;
-import io.undertow.server.RoutingHandler;
 import io.undertow.server.handlers.HttpContinueReadHandler;
 import io.undertow.util.Headers;
 import io.undertow.util.Methods;
@@ -116,44 +113,35 @@ public final class TracerboyServer implements AutoCloseable {
         HourlyCountsCache cache = new HourlyCountsCache(stats::commitGeneration, System::nanoTime,
                 TimeUnit.MILLISECONDS.toNanos(config.get(Setting.GET_CACHE_TTL_MS)));
         HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource()), System::currentTimeMillis,
-                metrics, cache, database::lastKnownReachable);
+                metrics, cache, () -> state.migrated, database::lastKnownReachable);
         settings = new LiveSettings(config, consumer, cache);
         metrics.registerLive(settings, consumer::policy);
         String adminToken = config.adminToken();
-        HttpHandler admin = new AdminHandler(adminToken, settings, metrics.adminRefused, () -> Map.of(
-                "linger_ms", TimeUnit.NANOSECONDS.toMillis(consumer.policy().lingerNanos()),
-                "batch_size_limit", consumer.policy().batchSizeEvents()));
         StatusHandler status = new StatusHandler(stats, ring, consumer, readiness, settings, metrics,
                 adminToken != null);
         HttpHandler alive = exchange -> Replies.line(exchange, 200, "alive");
-        HttpHandler scrape = new MetricsHandler(metrics.registry);
-        RoutingHandler routes = Handlers.routing()
+        Routes routes = new Routes()
                 // Sends 100 Continue when the handler reads the body, and drops the connection if it answers without.
-                .post("/analytics", new HttpContinueReadHandler(ingest))
-                .post("/analytics/batch", new HttpContinueReadHandler(batchIngest))
-                .get("/analytics", query)
-                .add(Methods.HEAD, "/analytics", query)
-                .get("/healthz", alive)
-                .add(Methods.HEAD, "/healthz", alive)
-                .get("/readyz", readiness)
-                .add(Methods.HEAD, "/readyz", readiness)
-                .get("/metrics", scrape)
-                .add(Methods.HEAD, "/metrics", scrape)
-                .get("/status", status.page())
-                .get("/status.json", status.json())
-                .get("/", exchange -> {
+                .add("/analytics", new HttpContinueReadHandler(ingest), Methods.POST)
+                .add("/analytics", query, Methods.GET)
+                .add("/analytics/batch", new HttpContinueReadHandler(batchIngest), Methods.POST)
+                .add("/healthz", alive, Methods.GET)
+                .add("/readyz", readiness, Methods.GET)
+                .add("/metrics", new MetricsHandler(metrics.registry), Methods.GET)
+                .add("/status", status.page(), Methods.GET)
+                .add("/status.json", status.json(), Methods.GET)
+                .add("/", exchange -> {
                     exchange.setStatusCode(302);
                     exchange.getResponseHeaders().put(Headers.LOCATION, "/status");
                     exchange.endExchange();
-                })
-                .add(Methods.GET, "/admin/settings", admin)
-                .add(Methods.POST, "/admin/settings", admin)
-                .add(Methods.PUT, "/admin/settings", admin)
-                .add(Methods.DELETE, "/admin/settings", admin)
-                .add(Methods.PATCH, "/admin/settings", admin)
-                .setFallbackHandler(exchange -> Replies.line(exchange, 404, "not found: " + exchange.getRequestPath()))
-                .setInvalidMethodHandler(TracerboyServer::methodNotAllowed);
-        inFlight = new InFlightRequests(routes);
+                }, Methods.GET);
+        if (adminToken != null) {
+            // Off, it is not declared at all: every method on it is a 404, as on any unknown path.
+            routes.add("/admin/settings", new AdminHandler(adminToken, settings, metrics.adminRefused, () -> Map.of(
+                    "linger_ms", TimeUnit.NANOSECONDS.toMillis(consumer.policy().lingerNanos()),
+                    "batch_size_limit", consumer.policy().batchSizeEvents())), Methods.GET, Methods.POST);
+        }
+        inFlight = new InFlightRequests(routes.handler());
         undertow = Undertow.builder()
                 .addHttpListener(config.get(Setting.PORT), config.get(Setting.BIND_ADDRESS))
                 .setIoThreads(config.get(Setting.IO_THREADS))
@@ -331,17 +319,6 @@ public final class TracerboyServer implements AutoCloseable {
     @Override
     public void close() {
         stop();
-    }
-
-    private static void methodNotAllowed(HttpServerExchange exchange) {
-        String path = exchange.getRequestPath();
-        exchange.getResponseHeaders().put(Headers.ALLOW, switch (path) {
-            case "/analytics" -> "GET, HEAD, POST";
-            case "/analytics/batch" -> "POST";
-            case "/admin/settings" -> "GET, POST";
-            default -> "GET, HEAD";
-        });
-        Replies.line(exchange, 405, "method not allowed: " + exchange.getRequestMethod() + " " + path);
     }
 
     static String version() {

@@ -4,13 +4,17 @@ import static io.tracerboy.edge.TestServers.admin;
 import static io.tracerboy.edge.TestServers.send;
 import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.tracerboy.testsupport.JarProcess;
 import io.tracerboy.testsupport.TestDatabase;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -55,6 +59,10 @@ class AdminIT {
                     .isEqualTo(404);
             assertThat(admin(plain, "POST", "/admin/settings", "Bearer " + TOKEN, "application/json",
                     "{\"BATCH_SIZE\":\"5\"}").statusCode()).isEqualTo(404);
+            for (String method : List.of("HEAD", "PUT", "DELETE", "PATCH", "OPTIONS")) {
+                assertThat(admin(plain, method, "/admin/settings", "Bearer " + TOKEN, null, null).statusCode())
+                        .as(method).isEqualTo(404);
+            }
             assertThat(plain.liveSettings().current()).containsEntry("BATCH_SIZE", "10000");
         }
     }
@@ -76,18 +84,32 @@ class AdminIT {
             assertThat(answer.body()).doesNotContain(TOKEN);
             assertThat(refused(attempt.getKey())).as(attempt.getKey()).isEqualTo(before + 1);
         }
-        // Right token, but in the URL: refused all the same.
-        double before = refused("token_in_url");
-        assertThat(admin(server, "POST", "/admin/settings?token=" + TOKEN, null, "application/json", body)
-                .statusCode()).isEqualTo(401);
-        assertThat(admin(server, "GET", "/admin/settings?access_token=" + TOKEN, "Bearer " + TOKEN, null, null)
-                .statusCode()).isEqualTo(401);
-        assertThat(refused("token_in_url")).isEqualTo(before + 2);
-
         assertThat(server.liveSettings().current()).doesNotContainEntry("BATCH_SIZE", "7");
         String scrape = send(server, "GET", "/metrics").body();
         assertThat(scrape).doesNotContain(TOKEN);
         assertThat(send(server, "GET", "/status.json").body()).doesNotContain(TOKEN);
+    }
+
+    @Test
+    void anyQueryStringIsRefusedBeforeTheTokenIsCheckedSoATokenInTheUrlNeverWorksUnderAnyName() throws Exception {
+        String encoded = TOKEN.chars().mapToObj(c -> String.format("%%%02X", c)).reduce("", String::concat);
+        List<String> queries = List.of("TOKEN=" + TOKEN, "x=" + TOKEN, "t=" + encoded, TOKEN, "x=1",
+                "token=" + TOKEN, "access_token=" + TOKEN);
+        for (String query : queries) {
+            double before = refused("query_string");
+            for (String authorization : new String[] {"Bearer " + TOKEN, null}) {
+                HttpResponse<String> get = admin(server, "GET", "/admin/settings?" + query, authorization, null, null);
+                assertThat(get.statusCode()).as("GET ?%s", query).isEqualTo(400);
+                assertThat(get.body()).isEqualTo("{\"error\":\"admin: expected no query string (the token belongs in "
+                        + "an Authorization: Bearer header, never in the URL), found a query string of "
+                        + query.length() + " characters\"}\n");
+                HttpResponse<String> post = admin(server, "POST", "/admin/settings?" + query, authorization,
+                        "application/json", "{\"BATCH_SIZE\":\"7\"}");
+                assertThat(post.statusCode()).as("POST ?%s", query).isEqualTo(400);
+            }
+            assertThat(refused("query_string")).as("?%s", query).isEqualTo(before + 4);
+        }
+        assertThat(server.liveSettings().current()).containsEntry("BATCH_SIZE", "10000");
     }
 
     @Test
@@ -113,7 +135,11 @@ class AdminIT {
         HttpResponse<String> put = admin(server, "PUT", "/admin/settings", "Bearer " + TOKEN, "application/json",
                 "{}");
         assertThat(put.statusCode()).isEqualTo(405);
-        assertThat(put.headers().firstValue("Allow")).hasValue("GET, POST");
+        assertThat(put.headers().firstValue("Allow")).hasValue("GET, HEAD, POST");
+        HttpResponse<String> head = admin(server, "HEAD", "/admin/settings", "Bearer " + TOKEN, null, null);
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.headers().firstValue("Content-Type")).hasValue("application/json");
+        assertThat(head.body()).isEmpty();
 
         long changesBefore = server.liveSettings().changes();
         HttpResponse<String> good = change("{\"BATCH_SIZE\":5000,\"FLUSH_INTERVAL_MS\":\"auto\","
@@ -130,6 +156,44 @@ class AdminIT {
         // Back to the configured values, for the other tests.
         assertThat(change("{\"BATCH_SIZE\":10000,\"FLUSH_INTERVAL_MS\":100,\"TARGET_LAG_MS\":100}").statusCode())
                 .isEqualTo(200);
+    }
+
+    @Test
+    void aValueIsParsedExactlyAsAtStartupAndARepeatedNameOrBrokenJsonIsRefusedInOurOwnWords() throws Exception {
+        // The same text gets the same answer as in the environment at startup: nothing is stripped or rounded here.
+        Map<String, String> sameAsStartup = new LinkedHashMap<>();
+        sameAsStartup.put("\" 5000\"", " 5000");
+        sameAsStartup.put("\"5000 \"", "5000 ");
+        sameAsStartup.put("1e3", "1e3");
+        sameAsStartup.put("5000.0", "5000.0");
+        sameAsStartup.put("true", "true");
+        for (Map.Entry<String, String> value : sameAsStartup.entrySet()) {
+            String atStartup = catchThrowableOfType(() -> TracerboyConfig.load(new String[0], new Properties(),
+                    Map.of("BATCH_SIZE", value.getValue())), ConfigException.class).getMessage();
+            HttpResponse<String> answer = change("{\"BATCH_SIZE\":" + value.getKey() + "}");
+            assertThat(answer.statusCode()).as(value.getKey()).isEqualTo(400);
+            assertThat(answer.body()).as(value.getKey()).isEqualTo(JsonReplies.error(atStartup) + "\n");
+        }
+        Map<String, String> refusals = new LinkedHashMap<>();
+        refusals.put("{\"BATCH_SIZE\":5000,\"BATCH_SIZE\":6000}",
+                "BATCH_SIZE: expected one value, found the field repeated");
+        refusals.put("{\"BATCH_SIZE\":[5000]}", "BATCH_SIZE: expected a string or an integer, found an array");
+        refusals.put("{\"BATCH_SIZE\":{\"v\":5000}}", "BATCH_SIZE: expected a string or an integer, found an object");
+        refusals.put("{\"BATCH_SIZE\":null}", "BATCH_SIZE: expected a string or an integer, found null");
+        refusals.put("[5000]", "request body: expected a JSON object of setting names to values, found an array");
+        refusals.put("", "request body: expected a JSON object of setting names to values, found nothing");
+        refusals.put("{\"BATCH_SIZE\":5000", "request body: expected a JSON object of setting names to values, "
+                + "found the body ending inside it");
+        refusals.put("not json", "request body: expected a JSON object of setting names to values, found invalid "
+                + "JSON (reading stopped at line 1, column 5)");
+        refusals.put("{\"BATCH_SIZE\":5000}{}", "request body: expected one JSON object of setting names to values, "
+                + "found more after it");
+        for (Map.Entry<String, String> refusal : refusals.entrySet()) {
+            HttpResponse<String> answer = change(refusal.getKey());
+            assertThat(answer.statusCode()).as(refusal.getKey()).isEqualTo(400);
+            assertThat(answer.body()).as(refusal.getKey()).isEqualTo(JsonReplies.error(refusal.getValue()) + "\n");
+        }
+        assertThat(server.liveSettings().current()).containsEntry("BATCH_SIZE", "10000");
     }
 
     @Test

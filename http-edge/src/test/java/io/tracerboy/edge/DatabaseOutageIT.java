@@ -7,7 +7,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tracerboy.ingest.Hours;
 import io.tracerboy.testsupport.TcpProxy;
 import io.tracerboy.testsupport.TestDatabase;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -134,6 +138,90 @@ class DatabaseOutageIT {
             assertThat(database.queryLong("SELECT sum(unique_users) FROM hourly_stats")).isEqualTo(stored);
             assertThat(server.stats().writeFailures()).isPositive();
         }
+    }
+
+    @Test
+    void aGetBeforeTheFirstMigrationSaysSoAtOnceAndNeverWithTheDatabasesWords() throws Exception {
+        try (TestDatabase database = TestDatabase.create();
+             Connection blocker = DriverManager.getConnection(database.url())) {
+            // The database answers, but the migration waits: Flyway's CREATE TABLE of its history table queues behind
+            // this uncommitted one of the same name.
+            blocker.setAutoCommit(false);
+            blocker.createStatement().execute("CREATE TABLE flyway_schema_history (id int)");
+            try (TracerboyServer server = startServer(database.url(), Map.of())) {
+                HttpResponse<String> get = withTimeout(server, "/analytics", 1);
+                assertThat(get.statusCode()).isEqualTo(503);
+                assertThat(get.body()).isEqualTo("not ready: schema not migrated yet\n");
+                assertThat(get.headers().firstValue("Retry-After")).hasValue("1");
+                assertThat(withTimeout(server, "/readyz", 1).body()).isEqualTo("not ready: schema not migrated yet\n");
+
+                blocker.rollback();
+                assertThat(server.awaitReady(60_000)).isTrue();
+                assertThat(withTimeout(server, "/analytics", 5).statusCode()).isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
+    void aLookupTheDatabaseRefusesIsAnsweredWithoutTheDriversWords() throws Exception {
+        try (TestDatabase database = TestDatabase.create();
+             TracerboyServer server = startServer(database.url(), Map.of("GET_CACHE_TTL_MS", "0"))) {
+            assertThat(server.awaitReady(60_000)).isTrue();
+            try (Connection admin = DriverManager.getConnection(database.url())) {
+                admin.createStatement().execute("ALTER TABLE hourly_stats RENAME TO hourly_stats_away");
+            }
+            HttpResponse<String> refused = withTimeout(server, "/analytics", 5);
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.body()).isEqualTo("database unavailable: the lookup failed\n");
+            assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+        }
+    }
+
+    @Test
+    void aGetWhileTheDatabaseIsStalledIsAnsweredByItsDeadlineInOurOwnWords() throws Exception {
+        try (TestDatabase database = TestDatabase.create();
+             TcpProxy proxy = new TcpProxy(database.url());
+             TracerboyServer server = startServer(proxy.proxiedUrl(database.url()), Map.of("GET_CACHE_TTL_MS", "0"))) {
+            assertThat(server.awaitReady(60_000)).isTrue();
+            assertThat(withTimeout(server, "/analytics", 5).statusCode()).isEqualTo(200);
+
+            proxy.stall();
+            try {
+                // Sent before the probe can have seen the stall: the lookup waits on the silent socket, the client
+                // only until the lookup's deadline (or, should the probe be quicker, not at all).
+                HttpResponse<String> stalled = withTimeout(server, "/analytics", 5);
+                assertThat(stalled.statusCode()).isEqualTo(503);
+                assertThat(stalled.headers().firstValue("Retry-After")).hasValue("1");
+                assertThat(stalled.body()).isIn("database unavailable: no answer within 1000 ms\n",
+                        "database unavailable: unreachable at the last check\n");
+
+                await("the probe to see the stall", () -> {
+                    try {
+                        return withTimeout(server, "/readyz", 1).body().equals("not ready: database unreachable\n");
+                    } catch (Exception e) {
+                        return false;
+                    }
+                });
+                HttpResponse<String> known = withTimeout(server, "/analytics", 1);
+                assertThat(known.statusCode()).isEqualTo(503);
+                assertThat(known.body()).isEqualTo("database unavailable: unreachable at the last check\n");
+            } finally {
+                proxy.resume(); // a worker still waits on the stalled socket, and a stop would wait for it
+            }
+            await("GETs to be answered again", () -> {
+                try {
+                    return withTimeout(server, "/analytics", 5).statusCode() == 200;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+        }
+    }
+
+    private static HttpResponse<String> withTimeout(TracerboyServer server, String path, int seconds)
+            throws Exception {
+        return TestServers.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .timeout(Duration.ofSeconds(seconds)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpResponse<String> post(TracerboyServer server, int i) throws Exception {

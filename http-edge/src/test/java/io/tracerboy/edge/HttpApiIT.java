@@ -182,8 +182,32 @@ class HttpApiIT {
     }
 
     @Test
+    void theAllowHeaderOfEvery405ListsExactlyTheMethodsThePathAnswers() throws Exception {
+        List<String> methods = List.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE");
+        for (String path : List.of("/analytics", "/analytics/batch", "/healthz", "/readyz", "/metrics", "/status",
+                "/status.json", "/")) {
+            HttpResponse<String> refused = send(server, "OPTIONS", path);
+            assertThat(refused.statusCode()).as("OPTIONS %s", path).isEqualTo(405);
+            List<String> allowed = List.of(refused.headers().firstValue("Allow").orElseThrow().split(", "));
+            assertThat(allowed).as("Allow of %s", path).isSorted();
+            if (allowed.contains("GET")) {
+                assertThat(allowed).as("Allow of %s", path).contains("HEAD");
+            }
+            for (String method : methods) {
+                int status = send(server, method, path).statusCode();
+                if (allowed.contains(method)) {
+                    assertThat(status).as("%s %s (allowed: %s)", method, path, allowed).isNotEqualTo(405);
+                } else {
+                    assertThat(status).as("%s %s (allowed: %s)", method, path, allowed).isEqualTo(405);
+                }
+            }
+        }
+    }
+
+    @Test
     void headIsAnsweredAsGetWithoutABody() throws Exception {
-        for (String path : List.of("/healthz", "/readyz", "/analytics?timestamp=" + PAST_HOUR_START_MS, "/metrics")) {
+        for (String path : List.of("/healthz", "/readyz", "/analytics?timestamp=" + PAST_HOUR_START_MS, "/metrics",
+                "/status", "/status.json")) {
             HttpResponse<String> head = send(server, "HEAD", path);
             HttpResponse<String> get = send(server, "GET", path);
             assertThat(head.statusCode()).as("HEAD %s", path).isEqualTo(200);

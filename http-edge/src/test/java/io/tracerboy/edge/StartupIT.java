@@ -14,9 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -130,6 +132,49 @@ class StartupIT {
         } finally {
             leftover.ifPresent(ProcessHandle::destroy);
         }
+    }
+
+    @Test
+    void aSecondStartOnADataDirectoryInUseRefusesNamingItsOwnerAndTheFirstLosesNothing() throws Exception {
+        Path data = temp.resolve("data");
+        Map<String, String> env = Map.of("EMBEDDED_DATA_DIR", data.toString());
+        try (JarProcess first = new JarProcess(env)) {
+            for (int n = 0; n < 10; n++) {
+                assertThat(post(first, "user=before" + n + "&event=click")).isEqualTo(204);
+            }
+            long postgresPid = postmaster(data).orElseThrow().pid();
+            List<String> lockFileBefore = Files.readAllLines(data.resolve("postmaster.pid"));
+
+            JarProcess.Exit second = JarProcess.runToExit(env);
+
+            assertThat(second.status()).as("%s", second.lines()).isEqualTo(1);
+            assertOneErrorLineAndNoStackTrace(second.lines(), "cannot start: EMBEDDED_DATA_DIR: expected a directory "
+                    + "no running tracerboy uses, found '" + data + "', in use by the embedded PostgreSQL (pid "
+                    + postgresPid + ") of the running process " + first.pid() + "; stop it or choose another "
+                    + "directory");
+            assertThat(second.lines()).noneMatch(line -> line.contains("stopping it"));
+            // Untouched: the same server, still "ready" in its lock file (a smart shutdown writes "stopping"), and it
+            // still takes new connections (a stopping server refuses them).
+            assertThat(Files.readAllLines(data.resolve("postmaster.pid"))).isEqualTo(lockFileBefore);
+            try (var connection = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + lockFileBefore.get(3)
+                    .trim() + "/postgres?user=postgres"); var statement = connection.createStatement()) {
+                assertThat(statement.execute("SELECT 1")).isTrue();
+            }
+
+            for (int n = 0; n < 10; n++) {
+                assertThat(post(first, "user=after" + n + "&event=click")).isEqualTo(204);
+            }
+            Awaitility.await("every event counted").atMost(Duration.ofSeconds(30)).until(() -> get(first),
+                    "unique_users,20\nclicks,20\nimpressions,0\n"::equals);
+            first.signal(false);
+            assertThat(first.awaitExit()).isZero();
+            assertThat(first.output()).anyMatch(line -> line.contains("stopped: 20 events written in all, none lost"));
+        }
+    }
+
+    private static String get(JarProcess tracerboy) throws Exception {
+        return tracerboy.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + tracerboy.port()
+                + "/analytics")).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static int post(JarProcess tracerboy, String query) throws Exception {

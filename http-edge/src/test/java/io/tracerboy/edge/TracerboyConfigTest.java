@@ -2,11 +2,13 @@ package io.tracerboy.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.tracerboy.storage.EnginePreference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.regex.Matcher;
@@ -133,38 +135,74 @@ class TracerboyConfigTest {
     }
 
     @Test
-    void helpListsEachOptionWithItsVariableDefaultAndMeaning() throws Exception {
+    void helpListsEachOptionWithItsVariableDefaultAcceptedValuesAndMeaningInAlignedColumns() throws Exception {
         String help = TracerboyConfig.help();
         assertThat(help).startsWith("Usage: java -jar tracerboy.jar [--option=value ...]\n")
-                .contains("  --batch-size=…           BATCH_SIZE           default: 10000 events\n"
+                .contains("  --batch-size=…                BATCH_SIZE                default: 10000 events\n"
+                        + "      accepted: an integer 1..1000000\n"
                         + "      most events per COPY transaction\n")
-                .contains("  --flush-interval-ms=…    FLUSH_INTERVAL_MS    default: 100 ms with ACK_MODE=buffered, "
-                        + "0 with committed\n")
-                .contains("  --database-url=…         DATABASE_URL         default: unset: embedded PostgreSQL\n");
+                .contains("  --db-pool-size=…              DB_POOL_SIZE              default: 4 connections\n"
+                        + "      accepted: an integer 2..200\n");
+        List<String> options = help.lines().filter(line -> line.startsWith("  --")).toList();
         // One option per row of the README's table, which is checked against the declarations below.
-        assertThat(help.lines().filter(line -> line.startsWith("  --"))).hasSize(readmeDefaults().size());
+        assertThat(options).hasSize(readmeRows().size());
+        for (Setting<?> setting : Setting.ALL) {
+            String option = options.stream().filter(line -> line.startsWith("  " + setting.optionName() + "=…"))
+                    .findFirst().orElseThrow();
+            assertThat(option.indexOf(setting.envName() + " ")).as(option)
+                    .isEqualTo(options.get(0).indexOf("DATABASE_URL"));
+            assertThat(option.indexOf("default: ")).as(option).isEqualTo(options.get(0).indexOf("default: "));
+            assertThat(help).contains(option + "\n      accepted: " + setting.accepted() + "\n");
+        }
     }
 
-    /** The README's configuration table: variable → default cell, backticks removed. */
-    private static Map<String, String> readmeDefaults() throws Exception {
+    /** A row of the README's configuration table, backticks removed. */
+    private record ReadmeRow(String defaultText, String accepted) {
+    }
+
+    /** The README's configuration table, by variable. */
+    private static Map<String, ReadmeRow> readmeRows() throws Exception {
         String readme = Files.readString(Path.of("..", "README.md"));
         String section = readme.substring(readme.indexOf("\n## Configuration\n"));
         section = section.substring(0, section.indexOf("\n## ", 1));
-        Map<String, String> defaults = new LinkedHashMap<>();
-        Matcher row = Pattern.compile("(?m)^\\| `([A-Z_]+)`[^|]*\\| ([^|]*) \\|").matcher(section);
+        assertThat(section).contains("\n| variable / option | default | accepted values | what it controls |\n");
+        Map<String, ReadmeRow> rows = new LinkedHashMap<>();
+        Matcher row = Pattern.compile("(?m)^\\| `([A-Z_]+)`[^|]*\\| ([^|]*) \\| ([^|]*) \\|").matcher(section);
         while (row.find()) {
-            defaults.put(row.group(1), row.group(2).replace("`", ""));
+            rows.put(row.group(1), new ReadmeRow(row.group(2).replace("`", ""), row.group(3).replace("`", "")));
         }
-        return defaults;
+        return rows;
     }
 
     @Test
-    void theReadmeConfigurationTableListsExactlyTheDeclaredSettingsWithTheirDefaults() throws Exception {
-        Map<String, String> defaults = readmeDefaults();
-        assertThat(defaults.keySet()).containsExactlyElementsOf(Setting.ALL.stream().map(Setting::envName).toList());
+    void theReadmeConfigurationTableListsExactlyTheDeclaredSettingsWithTheirDefaultsAndAcceptedValues()
+            throws Exception {
+        Map<String, ReadmeRow> rows = readmeRows();
+        assertThat(rows.keySet()).containsExactlyElementsOf(Setting.ALL.stream().map(Setting::envName).toList());
         for (Setting<?> setting : Setting.ALL) {
-            assertThat(defaults.get(setting.envName())).as("README default of %s", setting.envName())
+            assertThat(rows.get(setting.envName()).defaultText()).as("README default of %s", setting.envName())
                     .startsWith(setting.defaultText());
+            assertThat(rows.get(setting.envName()).accepted()).as("README accepted values of %s", setting.envName())
+                    .isEqualTo(setting.accepted());
+        }
+    }
+
+    @Test
+    void theAcceptedValuesShownAreTheOnesTheMessageOfABadValueNames() {
+        for (Setting<?> setting : Setting.ALL) {
+            int refused = 0;
+            for (String bad : List.of(" ", "not a value!")) {
+                Throwable thrown = catchThrowable(() -> fromEnv(Map.of(setting.envName(), bad)));
+                if (thrown != null) {
+                    assertThat(thrown).as(setting.envName()).isInstanceOf(ConfigException.class)
+                            .hasMessageStartingWith(setting.envName() + ": expected " + setting.accepted()
+                                    + ", found ");
+                    refused++;
+                }
+            }
+            if (!setting.accepted().equals("text")) {
+                assertThat(refused).as("bad values of %s refused", setting.envName()).isPositive();
+            }
         }
     }
 

@@ -18,9 +18,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * A TCP proxy on 127.0.0.1 in front of PostgreSQL, for causing database outages for real: {@link #refuse()} closes the
  * listening socket (new connections are refused), {@link #dropAll()} resets every open connection (mid-statement,
- * mid-COPY, mid-COMMIT), {@link #restore()} listens again on the same port, and {@link #loseReplyTo(String)} lets one
+ * mid-COPY, mid-COMMIT), {@link #restore()} listens again on the same port, {@link #loseReplyTo(String)} lets one
  * statement reach the server, then drops its reply and every connection and refuses new ones (a COMMIT whose outcome
- * the client cannot know).
+ * the client cannot know), and {@link #stall()} stops moving bytes until {@link #resume()} (a server stopped with
+ * {@code SIGSTOP}).
  */
 public final class TcpProxy implements AutoCloseable {
     private final String targetHost;
@@ -31,6 +32,8 @@ public final class TcpProxy implements AutoCloseable {
     private volatile boolean closed;
     private volatile byte[] replyLostMarker;
     private volatile CountDownLatch replyLost = new CountDownLatch(1);
+    private final Object stall = new Object();
+    private boolean stalled; // guarded by stall
 
     /** Proxies to the host and port of {@code jdbcUrl}. */
     public TcpProxy(String jdbcUrl) throws IOException {
@@ -103,6 +106,32 @@ public final class TcpProxy implements AutoCloseable {
     /** Waits until the armed cut has happened. */
     public boolean awaitReplyLost(long timeoutMs) throws InterruptedException {
         return replyLost.await(timeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Stops moving bytes either way until {@link #resume()}, as a server stopped with {@code SIGSTOP} would: open
+     * connections stay open and silent, new ones are accepted (the kernel's backlog) and get no answer either.
+     */
+    public void stall() {
+        synchronized (stall) {
+            stalled = true;
+        }
+    }
+
+    /** Moves bytes again, those held during the stall first. */
+    public void resume() {
+        synchronized (stall) {
+            stalled = false;
+            stall.notifyAll();
+        }
+    }
+
+    private void awaitNotStalled() throws InterruptedException {
+        synchronized (stall) {
+            while (stalled) {
+                stall.wait();
+            }
+        }
     }
 
     /** Accepts connections again, on the same port. */
@@ -187,17 +216,18 @@ public final class TcpProxy implements AutoCloseable {
         boolean forward(byte[] buffer, int n);
     }
 
-    private static void pump(Socket from, Socket to, Forwarding forwarding) {
+    private void pump(Socket from, Socket to, Forwarding forwarding) {
         Thread pump = new Thread(() -> {
             byte[] buffer = new byte[16_384];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 for (int n; (n = in.read(buffer)) > 0; ) {
+                    awaitNotStalled();
                     if (!forwarding.forward(buffer, n)) {
                         return;
                     }
                     out.write(buffer, 0, n);
                 }
-            } catch (IOException ignored) {
+            } catch (IOException | InterruptedException ignored) {
                 // one side closed or was reset
             } finally {
                 try {
@@ -227,6 +257,7 @@ public final class TcpProxy implements AutoCloseable {
     @Override
     public void close() throws IOException {
         closed = true;
+        resume();
         refuse();
         dropAll();
     }
