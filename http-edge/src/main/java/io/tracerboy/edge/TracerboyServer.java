@@ -119,7 +119,7 @@ public final class TracerboyServer implements AutoCloseable {
                 "linger_ms", TimeUnit.NANOSECONDS.toMillis(consumer.policy().lingerNanos()),
                 "batch_size_limit", consumer.policy().batchSizeEvents()));
         StatusHandler status = new StatusHandler(stats, ring, consumer, readiness, settings, metrics,
-                adminToken != null);
+                adminToken != null, System::currentTimeMillis, System::nanoTime);
         HttpHandler alive = exchange -> Replies.line(exchange, 200, "alive");
         HttpHandler scrape = new MetricsHandler(metrics.registry);
         RoutingHandler routes = Handlers.routing()
