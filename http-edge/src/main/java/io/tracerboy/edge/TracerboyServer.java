@@ -75,7 +75,7 @@ public final class TracerboyServer implements AutoCloseable {
         database = new Database(url, config.get(Setting.DATABASE_USER), config.get(Setting.DATABASE_PASSWORD),
                 config.get(Setting.DB_POOL_SIZE));
         // In the order events flow: ring, writer, schema; then the observers; then the HTTP edge.
-        ring = new EventRing(config.get(Setting.RING_SIZE), System::nanoTime, stats);
+        ring = new EventRing(config.get(Setting.RING_SIZE), System::nanoTime, stats, () -> state.accepting);
         BatchPolicy policy = LiveSettings.policy(config);
         CopyBatchSink sink = new CopyBatchSink(database.dataSource(), config.get(Setting.USER_CACHE_PAIRS),
                 config.get(Setting.EVENT_ID_RETENTION_HOURS), millisClock);

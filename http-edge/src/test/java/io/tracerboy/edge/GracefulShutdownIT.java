@@ -106,6 +106,31 @@ class GracefulShutdownIT {
     }
 
     @Test
+    void stoppingWithTheDatabaseDownAndTheRingFullNeverLogsThatItAcceptsAgain() throws Exception {
+        try (TestDatabase database = TestDatabase.create();
+             TcpProxy proxy = new TcpProxy(database.url());
+             JarProcess tracerboy = new JarProcess(Map.of("DATABASE_URL", proxy.proxiedUrl(database.url()),
+                     "RING_SIZE", "64", "BATCH_SIZE", "8", "SHUTDOWN_TIMEOUT_MS", "500"))) {
+            proxy.refuse();
+            proxy.dropAll();
+            // One client posts until the ring is full and it gets its first 503.
+            JarProcess.Load load = tracerboy.load(1, GracefulShutdownIT::query);
+            List<Integer> acknowledged = load.awaitClients();
+            assertThat(tracerboy.output()).anyMatch(line -> line.contains("ring full (64 events waiting)"));
+            tracerboy.signal(false);
+            assertThat(tracerboy.awaitExit()).as("exit status; log: %s", tracerboy.output()).isEqualTo(1);
+
+            List<String> log = tracerboy.output();
+            assertThat(log).anyMatch(line -> line.contains("stopped with " + acknowledged.size()
+                    + " accepted events not written"));
+            // Abandoned at the deadline, the ring empties while the service refuses every event: say that.
+            assertThat(log).as("the log").anyMatch(line -> line.contains("ring draining: ")
+                    && line.contains("slots in use; not accepting events: shutting down"))
+                    .noneMatch(line -> line.contains("accepting again"));
+        }
+    }
+
+    @Test
     void sigtermBeforeTheFirstMigrationKeepsTryingAndWritesEveryAcknowledgedEvent() throws Exception {
         try (TestDatabase database = TestDatabase.create();
              TcpProxy proxy = new TcpProxy(database.url())) {
