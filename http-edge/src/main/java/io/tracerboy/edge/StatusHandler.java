@@ -11,14 +11,16 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.Locale;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * The status page: {@code GET /status} serves one self-contained HTML page from the jar (plain SVG charts, no library,
  * nothing fetched from elsewhere), which reads {@code GET /status.json} every second. The JSON holds the same counters
- * as {@code /metrics} (and so is public like it), plus the live settings; the page turns counters into rates. Changing
- * a setting from the page goes through the admin API with the token the operator types in (kept in the page's memory
- * only).
+ * as {@code /metrics} (and so is public like it), plus the live settings and when this server started; the page turns
+ * counters into rates, and starts its charts again when the counters come from another process. Changing a setting
+ * from the page goes through the admin API with the token the operator types in (kept in the page's memory only).
  */
 final class StatusHandler {
     private final byte[] page;
@@ -29,9 +31,17 @@ final class StatusHandler {
     private final LiveSettings settings;
     private final TracerboyMetrics metrics;
     private final boolean adminEnabled;
+    private final LongSupplier millisClock;
+    private final LongSupplier nanoClock;
+    /** Tells this server's counters from those of an earlier process on the same address (see the page). */
+    private final String instanceId = UUID.randomUUID().toString();
+    private final long startedAtMs;
+    private final long startedNanos;
 
+    /** {@code millisClock} is the server's wall clock; the uptime the page makes rates over is on {@code nanoClock}. */
     StatusHandler(PipelineStats stats, EventRing ring, BatchingConsumer consumer, ReadinessHandler readiness,
-                  LiveSettings settings, TracerboyMetrics metrics, boolean adminEnabled) {
+                  LiveSettings settings, TracerboyMetrics metrics, boolean adminEnabled, LongSupplier millisClock,
+                  LongSupplier nanoClock) {
         try (InputStream in = StatusHandler.class.getResourceAsStream("/status.html")) {
             this.page = in.readAllBytes();
         } catch (IOException | NullPointerException e) {
@@ -44,6 +54,10 @@ final class StatusHandler {
         this.settings = settings;
         this.metrics = metrics;
         this.adminEnabled = adminEnabled;
+        this.millisClock = millisClock;
+        this.nanoClock = nanoClock;
+        this.startedAtMs = millisClock.getAsLong();
+        this.startedNanos = nanoClock.getAsLong();
     }
 
     HttpHandler page() {
@@ -71,7 +85,10 @@ final class StatusHandler {
         String notReady = readiness.notReadyReason();
         return JsonReplies.write(out -> {
             out.writeStartObject();
-            out.writeNumberField("time_ms", System.currentTimeMillis());
+            out.writeNumberField("time_ms", millisClock.getAsLong());
+            out.writeStringField("instance_id", instanceId);
+            out.writeNumberField("started_at_ms", startedAtMs);
+            out.writeNumberField("uptime_ms", TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong() - startedNanos));
             out.writeStringField("version", TracerboyServer.version());
             out.writeBooleanField("ready", notReady == null);
             out.writeStringField("not_ready_reason", notReady);

@@ -26,6 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.Options;
@@ -58,7 +59,8 @@ public final class TracerboyServer implements AutoCloseable {
     private final Object lifecycle = new Object();
     private boolean stopped;
 
-    private TracerboyServer(TracerboyConfig config, Consumer<String> onFatal) throws IOException {
+    private TracerboyServer(TracerboyConfig config, Consumer<String> onFatal, LongSupplier millisClock)
+            throws IOException {
         this.config = config;
         String url = config.get(Setting.DATABASE_URL);
         if (url == null) {
@@ -72,10 +74,10 @@ public final class TracerboyServer implements AutoCloseable {
         database = new Database(url, config.get(Setting.DATABASE_USER), config.get(Setting.DATABASE_PASSWORD),
                 config.get(Setting.DB_POOL_SIZE));
         // In the order events flow: ring, writer, schema; then the observers; then the HTTP edge.
-        ring = new EventRing(config.get(Setting.RING_SIZE), System::nanoTime, stats);
+        ring = new EventRing(config.get(Setting.RING_SIZE), System::nanoTime, stats, () -> state.accepting);
         BatchPolicy policy = LiveSettings.policy(config);
         CopyBatchSink sink = new CopyBatchSink(database.dataSource(), config.get(Setting.USER_CACHE_PAIRS),
-                config.get(Setting.EVENT_ID_RETENTION_HOURS), System::currentTimeMillis);
+                config.get(Setting.EVENT_ID_RETENTION_HOURS), millisClock);
         consumer = new BatchingConsumer(ring, policy, sink, BACKOFF, System::nanoTime, Thread::sleep, stats);
         migrator = new SchemaMigrator(database, config.get(Setting.STORAGE_ENGINE), BACKOFF, System::nanoTime,
                 new SchemaMigrator.Listener() {
@@ -86,7 +88,7 @@ public final class TracerboyServer implements AutoCloseable {
                         state.migrated = true;
                         consumer.start();
                         retention = new RetentionKeeper(database.dataSource(), choice.engine(),
-                                config.get(Setting.EVENT_ID_RETENTION_HOURS), System::currentTimeMillis);
+                                config.get(Setting.EVENT_ID_RETENTION_HOURS), millisClock);
                         retention.start();
                     }
 
@@ -102,23 +104,23 @@ public final class TracerboyServer implements AutoCloseable {
         metrics = new TracerboyMetrics(stats, ring, consumer::oldestUnwrittenAgeNanos);
         consumer.onFlush(metrics);
 
-        IngestHandler ingest = new IngestHandler(ring, stats, System::currentTimeMillis, state,
+        IngestHandler ingest = new IngestHandler(ring, stats, millisClock, state,
                 config.get(Setting.ACK_MODE), config.get(Setting.MAX_BODY_BYTES),
                 config.get(Setting.REQUEST_TIMEOUT_MS));
         BatchIngestHandler batchIngest = new BatchIngestHandler(ring, stats, new BatchParser(
-                config.get(Setting.MAX_BATCH_EVENTS), config.get(Setting.MAX_LINE_BYTES)), System::currentTimeMillis,
+                config.get(Setting.MAX_BATCH_EVENTS), config.get(Setting.MAX_LINE_BYTES)), millisClock,
                 state, config.get(Setting.ACK_MODE), config.get(Setting.MAX_BATCH_BYTES),
                 config.get(Setting.REQUEST_TIMEOUT_MS));
         ReadinessHandler readiness = new ReadinessHandler(state, stats, database::lastKnownReachable);
         HourlyCountsCache cache = new HourlyCountsCache(stats::commitGeneration, System::nanoTime,
                 TimeUnit.MILLISECONDS.toNanos(config.get(Setting.GET_CACHE_TTL_MS)));
-        HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource()), System::currentTimeMillis,
+        HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource()), millisClock,
                 metrics, cache, () -> state.migrated, database::lastKnownReachable);
         settings = new LiveSettings(config, consumer, cache);
         metrics.registerLive(settings, consumer::policy);
         String adminToken = config.adminToken();
         StatusHandler status = new StatusHandler(stats, ring, consumer, readiness, settings, metrics,
-                adminToken != null);
+                adminToken != null, millisClock, System::nanoTime);
         HttpHandler alive = exchange -> Replies.line(exchange, 200, "alive");
         Routes routes = new Routes()
                 // Sends 100 Continue when the handler reads the body, and drops the connection if it answers without.
@@ -172,8 +174,18 @@ public final class TracerboyServer implements AutoCloseable {
      * called, on the migrator thread, if the schema cannot be migrated for a reason retrying will not fix.
      */
     public static TracerboyServer create(TracerboyConfig config, Consumer<String> onFatal) throws IOException {
+        return create(config, onFatal, System::currentTimeMillis);
+    }
+
+    /**
+     * As {@link #create(TracerboyConfig, Consumer)}, on a wall clock of the caller's ({@code millisClock}: what the
+     * server reads as now for default timestamps, the current hour and the memory of committed users; durations stay
+     * on {@link System#nanoTime()}). Tests pin it.
+     */
+    static TracerboyServer create(TracerboyConfig config, Consumer<String> onFatal, LongSupplier millisClock)
+            throws IOException {
         checkPortFree(config);
-        return new TracerboyServer(config, onFatal);
+        return new TracerboyServer(config, onFatal, millisClock);
     }
 
     /** Listens, then migrates the schema in the background; returns once it listens. */
@@ -192,7 +204,12 @@ public final class TracerboyServer implements AutoCloseable {
 
     /** {@link #create} then {@link #start()}, with no fatal-error action (tests read {@link #fatalError()}). */
     public static TracerboyServer start(TracerboyConfig config) throws IOException {
-        TracerboyServer server = create(config, reason -> { });
+        return start(config, System::currentTimeMillis);
+    }
+
+    /** {@link #start(TracerboyConfig)} on the wall clock {@code millisClock} (see {@link #create}). */
+    static TracerboyServer start(TracerboyConfig config, LongSupplier millisClock) throws IOException {
+        TracerboyServer server = create(config, reason -> { }, millisClock);
         server.start();
         return server;
     }

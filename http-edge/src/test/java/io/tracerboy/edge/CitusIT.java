@@ -17,6 +17,10 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -58,28 +62,29 @@ class CitusIT {
             assertThat(b.awaitReady(120_000)).as("replica b ready: %s", b.fatalError()).isTrue();
 
             // Replica a: users 0..59, replica b: users 30..89, in two hours; every third event a click.
-            List<Thread> writers = new ArrayList<>();
-            for (TracerboyServer target : List.of(a, b)) {
-                int firstUser = target == a ? 0 : 30;
-                writers.add(new Thread(() -> {
-                    for (int round = 0; round < 5; round++) {
-                        int r = round;
-                        String body = IntStream.range(0, 120).mapToObj(i -> line(FIRST_HOUR_MS + (i % 2)
-                                * Hours.HOUR_MS + r * 1000L + i, "u" + (firstUser + i % 60),
-                                i % 3 == 0 ? "click" : "impression", null)).collect(Collectors.joining("\n"));
-                        try {
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                List<Future<?>> writers = new ArrayList<>();
+                for (TracerboyServer target : List.of(a, b)) {
+                    int firstUser = target == a ? 0 : 30;
+                    writers.add(pool.submit(() -> {
+                        for (int round = 0; round < 5; round++) {
+                            int r = round;
+                            String body = IntStream.range(0, 120).mapToObj(i -> line(FIRST_HOUR_MS + (i % 2)
+                                    * Hours.HOUR_MS + r * 1000L + i, "u" + (firstUser + i % 60),
+                                    i % 3 == 0 ? "click" : "impression", null)).collect(Collectors.joining("\n"));
                             HttpResponse<String> answer = TestServers.batch(target, "application/x-ndjson",
                                     body.getBytes(StandardCharsets.UTF_8));
                             assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
-                        } catch (Exception e) {
-                            throw new AssertionError(e);
                         }
-                    }
-                }));
-            }
-            writers.forEach(Thread::start);
-            for (Thread t : writers) {
-                t.join();
+                        return null;
+                    }));
+                }
+                for (Future<?> writer : writers) {
+                    writer.get(120, TimeUnit.SECONDS); // rethrows what a writer failed with
+                }
+            } finally {
+                pool.shutdownNow();
             }
             // The same ten ids through both replicas, twice: counted once.
             String withIds = IntStream.range(0, 10).mapToObj(i -> line(FIRST_HOUR_MS + i, "id-user-" + i, "click",

@@ -1,6 +1,7 @@
 package io.tracerboy.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.tracerboy.ingest.Hours;
 import io.tracerboy.testsupport.JarProcess;
@@ -9,6 +10,7 @@ import io.tracerboy.testsupport.TestDatabase;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -17,9 +19,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,6 +26,8 @@ import org.junit.jupiter.api.Test;
  */
 class GracefulShutdownIT {
     private static final long HOUR_START_MS = Hours.startMs(1_700_000_000_000L);
+    private static final String STOPPING = "stopping: refusing new events, writing buffered ones";
+    private static final String MIGRATED = "schema migrated";
 
     private static String query(int n) {
         return "timestamp=" + (HOUR_START_MS + n % Hours.HOUR_MS) + "&user=u" + n + "&event=" + (n % 3 == 0 ? "click"
@@ -43,6 +44,25 @@ class GracefulShutdownIT {
             }
         }
         return users;
+    }
+
+    /** What {@code /readyz} answers, or why nothing does. */
+    private static String readiness(JarProcess tracerboy) throws InterruptedException {
+        try {
+            return tracerboy.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + tracerboy.port()
+                    + "/readyz")).build(), HttpResponse.BodyHandlers.ofString()).body().trim();
+        } catch (java.io.IOException e) {
+            return "no answer: " + e;
+        }
+    }
+
+    private static int firstLineWith(List<String> log, String text) {
+        for (int i = 0; i < log.size(); i++) {
+            if (log.get(i).contains(text)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Test
@@ -86,6 +106,31 @@ class GracefulShutdownIT {
     }
 
     @Test
+    void stoppingWithTheDatabaseDownAndTheRingFullNeverLogsThatItAcceptsAgain() throws Exception {
+        try (TestDatabase database = TestDatabase.create();
+             TcpProxy proxy = new TcpProxy(database.url());
+             JarProcess tracerboy = new JarProcess(Map.of("DATABASE_URL", proxy.proxiedUrl(database.url()),
+                     "RING_SIZE", "64", "BATCH_SIZE", "8", "SHUTDOWN_TIMEOUT_MS", "500"))) {
+            proxy.refuse();
+            proxy.dropAll();
+            // One client posts until the ring is full and it gets its first 503.
+            JarProcess.Load load = tracerboy.load(1, GracefulShutdownIT::query);
+            List<Integer> acknowledged = load.awaitClients();
+            assertThat(tracerboy.output()).anyMatch(line -> line.contains("ring full (64 events waiting)"));
+            tracerboy.signal(false);
+            assertThat(tracerboy.awaitExit()).as("exit status; log: %s", tracerboy.output()).isEqualTo(1);
+
+            List<String> log = tracerboy.output();
+            assertThat(log).anyMatch(line -> line.contains("stopped with " + acknowledged.size()
+                    + " accepted events not written"));
+            // Abandoned at the deadline, the ring empties while the service refuses every event: say that.
+            assertThat(log).as("the log").anyMatch(line -> line.contains("ring draining: ")
+                    && line.contains("slots in use; not accepting events: shutting down"))
+                    .noneMatch(line -> line.contains("accepting again"));
+        }
+    }
+
+    @Test
     void sigtermBeforeTheFirstMigrationKeepsTryingAndWritesEveryAcknowledgedEvent() throws Exception {
         try (TestDatabase database = TestDatabase.create();
              TcpProxy proxy = new TcpProxy(database.url())) {
@@ -99,18 +144,20 @@ class GracefulShutdownIT {
                     assertThat(answer.statusCode()).isEqualTo(204);
                 }
                 tracerboy.signal(false);
-                ScheduledExecutorService later = Executors.newSingleThreadScheduledExecutor();
-                try {
-                    later.schedule(() -> {
-                        proxy.restore();
-                        return null;
-                    }, 1, TimeUnit.SECONDS); // the database comes back well within SHUTDOWN_TIMEOUT_MS
-                    assertThat(tracerboy.awaitExit()).as("exit status; log: %s", tracerboy.output()).isZero();
-                } finally {
-                    later.shutdownNow();
-                }
+                // The case under test: the stop has begun (logged, and readiness says so) before the schema could be
+                // migrated. Only then does the database come back, well within SHUTDOWN_TIMEOUT_MS.
+                await().atMost(Duration.ofSeconds(30))
+                        .failFast("the jar exited before the database came back", () -> !tracerboy.isAlive())
+                        .until(() -> tracerboy.output().stream().anyMatch(line -> line.contains(STOPPING))
+                                && readiness(tracerboy).equals("not ready: shutting down"));
+                assertThat(tracerboy.output()).noneMatch(line -> line.contains(MIGRATED));
+                proxy.restore();
+                assertThat(tracerboy.awaitExit()).as("exit status; log: %s", tracerboy.output()).isZero();
                 assertThat(database.queryLong("SELECT count(*) FROM events")).isEqualTo(20);
-                assertThat(tracerboy.output()).anyMatch(line -> line.contains("20 events written in all, none lost"));
+                List<String> log = tracerboy.output();
+                assertThat(log).anyMatch(line -> line.contains("20 events written in all, none lost"));
+                assertThat(firstLineWith(log, STOPPING)).as("the stop began before the migration; log: %s", log)
+                        .isNotNegative().isLessThan(firstLineWith(log, MIGRATED));
             }
         }
     }

@@ -23,6 +23,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -77,26 +78,35 @@ class HttpApiIT {
     }
 
     @Test
-    void aPostWithoutTimestampCountsInTheCurrentHour() throws Exception {
-        String user = "now-" + System.nanoTime();
-        long before = server.stats().rowsWritten();
-        long hourBefore = System.currentTimeMillis() / Hours.HOUR_MS * Hours.HOUR_MS;
-        String current = send(server, "GET", "/analytics").body();
-        assertThat(post("user=" + user + "&event=click").statusCode()).isEqualTo(204);
-        awaitRowsWritten(server, before + 1);
-        String after = send(server, "GET", "/analytics").body();
-        long hourAfter = System.currentTimeMillis() / Hours.HOUR_MS * Hours.HOUR_MS;
-        long storedAtMs = database.queryLong(
-                "SELECT (extract(epoch FROM ts) * 1000)::bigint FROM events WHERE user_id = '"
-                + user + "'");
-        assertThat(storedAtMs).isBetween(hourBefore, hourAfter + Hours.HOUR_MS - 1); // the server's receive time
-        if (hourBefore == hourAfter) { // not across an hour boundary, where "the current hour" changes under us
-            assertThat(clicks(after)).isGreaterThan(clicks(current));
+    void withoutTimestampAPostCountsAtTheServersTimeAndAGetReadsTheServersCurrentHour() throws Exception {
+        long hour = PAST_HOUR_START_MS - 50 * Hours.HOUR_MS;
+        String zeros = "unique_users,0\nclicks,0\nimpressions,0\n";
+        // The server's wall clock, pinned to the last millisecond of the hour, then moved into the next one.
+        AtomicLong nowMs = new AtomicLong(hour + Hours.HOUR_MS - 1);
+        try (TracerboyServer pinned = startServer(database.url(), Map.of("FLUSH_INTERVAL_MS", "5"), nowMs::get)) {
+            assertThat(pinned.awaitReady(60_000)).isTrue();
+            assertThat(send(pinned, "GET", "/analytics").body()).isEqualTo(zeros);
+            assertThat(send(pinned, "POST", "/analytics?user=late-in-the-hour&event=click").statusCode())
+                    .isEqualTo(204);
+            awaitRowsWritten(pinned, 1);
+            assertThat(storedAtMs("late-in-the-hour")).isEqualTo(hour + Hours.HOUR_MS - 1);
+            assertThat(send(pinned, "GET", "/analytics").body()).isEqualTo("unique_users,1\nclicks,1\nimpressions,0\n");
+
+            nowMs.incrementAndGet();
+            assertThat(send(pinned, "GET", "/analytics").body()).isEqualTo(zeros);
+            assertThat(send(pinned, "POST", "/analytics?user=early-in-the-next&event=impression").statusCode())
+                    .isEqualTo(204);
+            awaitRowsWritten(pinned, 2);
+            assertThat(storedAtMs("early-in-the-next")).isEqualTo(hour + Hours.HOUR_MS);
+            assertThat(send(pinned, "GET", "/analytics").body()).isEqualTo("unique_users,1\nclicks,0\nimpressions,1\n");
+            assertThat(send(pinned, "GET", "/analytics?timestamp=" + hour).body())
+                    .isEqualTo("unique_users,1\nclicks,1\nimpressions,0\n");
         }
     }
 
-    private static long clicks(String body) {
-        return Long.parseLong(body.lines().filter(l -> l.startsWith("clicks,")).findFirst().orElseThrow().substring(7));
+    private static long storedAtMs(String user) throws Exception {
+        return database.queryLong("SELECT (extract(epoch FROM ts) * 1000)::bigint FROM events WHERE user_id = '" + user
+                + "'");
     }
 
     @Test

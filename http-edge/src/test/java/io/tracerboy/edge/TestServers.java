@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.LongSupplier;
 
 /** The in-process server the HTTP tests talk to on a free port, and the requests they send it. */
 final class TestServers {
@@ -21,10 +22,16 @@ final class TestServers {
 
     /** A server on {@code url} listening on 127.0.0.1 on a free port; {@code extra} settings override the defaults. */
     static TracerboyServer startServer(String url, Map<String, String> extra) throws IOException {
+        return startServer(url, extra, System::currentTimeMillis);
+    }
+
+    /** As above, with {@code millisClock} as the server's wall clock (a test pins it to a known instant). */
+    static TracerboyServer startServer(String url, Map<String, String> extra, LongSupplier millisClock)
+            throws IOException {
         Map<String, String> env = new HashMap<>(Map.of("DATABASE_URL", url, "PORT", "0",
                 "BIND_ADDRESS", "127.0.0.1", "SHUTDOWN_TIMEOUT_MS", "5000"));
         env.putAll(extra);
-        return TracerboyServer.start(TracerboyConfig.load(new String[0], new Properties(), env));
+        return TracerboyServer.start(TracerboyConfig.load(new String[0], new Properties(), env), millisClock);
     }
 
     static HttpResponse<String> send(TracerboyServer target, String method, String pathAndQuery) throws Exception {

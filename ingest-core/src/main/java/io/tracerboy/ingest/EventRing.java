@@ -5,6 +5,7 @@ import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,10 +22,20 @@ public final class EventRing {
     private final EventPoller<EventSlot> poller;
     private final LongSupplier nanoClock;
     private final PipelineStats stats;
+    private final BooleanSupplier accepting;
     private volatile Thread parkedConsumer;
     private volatile boolean full;
 
+    /** A ring for a service that always accepts events (benchmarks, tests). */
     public EventRing(int ringSizeSlots, LongSupplier nanoClock, PipelineStats stats) {
+        this(ringSizeSlots, nanoClock, stats, () -> true);
+    }
+
+    /**
+     * {@code accepting} tells whether the service still takes events (false once it stops): the log says "accepting
+     * again" only when the ring has room and it does.
+     */
+    public EventRing(int ringSizeSlots, LongSupplier nanoClock, PipelineStats stats, BooleanSupplier accepting) {
         if (Integer.bitCount(ringSizeSlots) != 1) {
             throw new IllegalArgumentException("ringSizeSlots must be a power of two: " + ringSizeSlots);
         }
@@ -33,6 +44,7 @@ public final class EventRing {
         this.ringBuffer.addGatingSequences(poller.getSequence());
         this.nanoClock = nanoClock;
         this.stats = stats;
+        this.accepting = accepting;
     }
 
     /** Publishes one event; {@code false} when the ring is full. Safe from any number of threads; never blocks. */
@@ -115,11 +127,15 @@ public final class EventRing {
         return ringBuffer.getBufferSize() - ringBuffer.remainingCapacity();
     }
 
-    /** Called by the consumer after each flush: logs once when a ring that was full has room again. */
+    /**
+     * Called by the consumer after each flush: logs once when a ring that was full has room again, and whether events
+     * are accepted again (a stopping service drains its ring while it refuses every event).
+     */
     void onConsumerProgress() {
         if (full && depthSlots() < capacitySlots() / 2) {
             full = false;
-            log.info("ring draining: {} of {} slots in use, accepting again", depthSlots(), capacitySlots());
+            log.info("ring draining: {} of {} slots in use{}", depthSlots(), capacitySlots(),
+                    accepting.getAsBoolean() ? ", accepting again" : "; not accepting events: shutting down");
         }
     }
 

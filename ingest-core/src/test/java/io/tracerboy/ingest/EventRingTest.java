@@ -2,9 +2,13 @@ package io.tracerboy.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 class EventRingTest {
     private static final long T0 = 1_700_000_000_000L;
@@ -28,6 +32,35 @@ class EventRingTest {
 
         assertThat(ring.tryPublishAll(events(4), null)).isTrue();
         assertThat(ring.depthSlots()).isEqualTo(64);
+    }
+
+    /** What the ring logs while a full ring is drained by half, with the service accepting events or not. */
+    private static List<String> drainingLog(boolean accepting) throws Exception {
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        Logger logger = (Logger) LoggerFactory.getLogger(EventRing.class);
+        logger.addAppender(logged);
+        try {
+            EventRing ring = new EventRing(64, () -> 0L, new PipelineStats(), () -> accepting);
+            assertThat(ring.tryPublishAll(events(64), null)).isTrue();
+            assertThat(ring.tryPublishAll(events(1), null)).as("full").isFalse();
+            ring.poller().poll((slot, sequence, endOfBatch) -> sequence < 40);
+            ring.onConsumerProgress();
+            ring.onConsumerProgress();
+        } finally {
+            logger.detachAppender(logged);
+        }
+        return logged.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    @Test
+    void aFullRingWithRoomAgainSaysWhetherTheServiceAcceptsEventsOnceEach() throws Exception {
+        assertThat(drainingLog(true)).containsExactly(
+                "ring full (64 events waiting): answering 503 until the writer catches up",
+                "ring draining: 23 of 64 slots in use, accepting again");
+        assertThat(drainingLog(false)).containsExactly(
+                "ring full (64 events waiting): answering 503 until the writer catches up",
+                "ring draining: 23 of 64 slots in use; not accepting events: shutting down");
     }
 
     @Test

@@ -10,6 +10,7 @@ import io.tracerboy.ingest.TransientWriteException;
 import io.tracerboy.testsupport.TestDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +24,8 @@ import org.junit.jupiter.api.Test;
 
 class CopyBatchSinkIT {
     private static final long H0 = 1_764_284_400_000L; // 2025-11-27T23:00:00Z, an hour start
+    /** What the sinks' clock reads: the events' own time, so the memory of committed users is in play. */
+    private static final long NOW_MS = H0 + 30 * 60_000;
 
     private static TestDatabase testDatabase;
     private static Database database;
@@ -48,6 +51,43 @@ class CopyBatchSinkIT {
         }
     }
 
+    /** A sink on the test's database whose clock reads {@link #NOW_MS}. */
+    private static CopyBatchSink sink(long userCachePairs) {
+        return new CopyBatchSink(database.dataSource(), userCachePairs, CopyBatchSink.DEFAULT_EVENT_ID_RETENTION_HOURS,
+                () -> NOW_MS);
+    }
+
+    /**
+     * Counts every (hour, user) pair a sink sends to {@code hourly_users}, inserted or not: a BEFORE INSERT row trigger
+     * fires for each row proposed, also those {@code ON CONFLICT DO NOTHING} then skips. Closing removes it.
+     */
+    private static final class PairsSent implements AutoCloseable {
+        PairsSent() throws SQLException {
+            execute("CREATE TABLE pairs_sent (n bigint NOT NULL); INSERT INTO pairs_sent VALUES (0);"
+                    + " CREATE FUNCTION count_pair_sent() RETURNS trigger LANGUAGE plpgsql AS"
+                    + " $$ BEGIN UPDATE pairs_sent SET n = n + 1; RETURN NEW; END $$;"
+                    + " CREATE TRIGGER count_pairs_sent BEFORE INSERT ON hourly_users FOR EACH ROW"
+                    + " EXECUTE FUNCTION count_pair_sent()");
+        }
+
+        long count() throws Exception {
+            return testDatabase.queryLong("SELECT n FROM pairs_sent");
+        }
+
+        @Override
+        public void close() throws SQLException {
+            execute("DROP TRIGGER count_pairs_sent ON hourly_users; DROP FUNCTION count_pair_sent();"
+                    + " DROP TABLE pairs_sent");
+        }
+
+        private static void execute(String sql) throws SQLException {
+            try (Connection connection = database.dataSource().getConnection();
+                 Statement statement = connection.createStatement()) {
+                statement.execute(sql);
+            }
+        }
+    }
+
     private static EventBatch batch(long timestampMs, EventKind kind, String... users) {
         EventBatch batch = new EventBatch(users.length);
         for (String user : users) {
@@ -60,7 +100,7 @@ class CopyBatchSinkIT {
     void copiesAwkwardUserIdsExactlyAsSent() throws Exception {
         List<String> users = List.of("a\tb", "a\nb", "a b", "\\N", "a\\b", "\"quoted\"", "comma,separated", "it's",
                 "a\rb", "é😀", "x".repeat(256), "\\.", "NULL");
-        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000);
+        CopyBatchSink sink = sink(1_000);
         sink.write(batch(H0 + 1234, EventKind.IMPRESSION, users.toArray(String[]::new)));
 
         List<String> stored = new ArrayList<>();
@@ -81,7 +121,7 @@ class CopyBatchSinkIT {
 
     @Test
     void countsEachHourExactlyIncludingLateEventsAndRepeatedUsers() throws Exception {
-        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000);
+        CopyBatchSink sink = sink(1_000);
         sink.write(batch(H0 + 10, EventKind.CLICK, "alice", "bob", "alice"));
         sink.write(batch(H0 + Hours.HOUR_MS - 1, EventKind.IMPRESSION, "alice", "carol"));
         sink.write(batch(H0 + Hours.HOUR_MS, EventKind.CLICK, "alice"));
@@ -101,9 +141,34 @@ class CopyBatchSinkIT {
     }
 
     @Test
+    void usersAlreadyCommittedInAnHourAroundNowAreNotSentAgainAndStillCountExactly() throws Exception {
+        long lateHour = H0 - (CommittedUsers.PAST_HOURS + 1) * Hours.HOUR_MS;
+        try (PairsSent sent = new PairsSent()) {
+            CopyBatchSink sink = sink(1_000);
+            sink.write(batch(H0 + 1, EventKind.CLICK, "a", "b", "c"));
+            assertThat(sent.count()).isEqualTo(3);
+            sink.write(batch(H0 + 2, EventKind.IMPRESSION, "a", "b", "c"));
+            assertThat(sent.count()).as("a second batch of the same users sends no pair").isEqualTo(3);
+            sink.write(batch(H0 + 3, EventKind.CLICK, "c", "d"));
+            assertThat(sent.count()).as("only the new user's pair").isEqualTo(4);
+            // An hour outside the window around now is not remembered: its pairs go every time, the index decides.
+            sink.write(batch(lateHour + 1, EventKind.CLICK, "a"));
+            sink.write(batch(lateHour + 2, EventKind.CLICK, "a"));
+            assertThat(sent.count()).isEqualTo(6);
+            // Another process knows nothing of this one's commits: it sends the pair and the index decides.
+            sink(1_000).write(batch(H0 + 4, EventKind.CLICK, "a"));
+            assertThat(sent.count()).isEqualTo(7);
+        }
+        HourlyStats stats = new HourlyStats(database.dataSource());
+        assertThat(stats.read(H0)).isEqualTo(new HourlyCounts(4, 6, 3));
+        assertThat(stats.read(lateHour)).isEqualTo(new HourlyCounts(1, 2, 0));
+        assertThat(testDatabase.queryLong("SELECT count(*) FROM hourly_users")).isEqualTo(5);
+    }
+
+    @Test
     void countsUsersExactlyWhenTheProcessForgetsWhatItCommitted() throws Exception {
         // cache off: every pair goes to the database, which alone decides
-        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 0);
+        CopyBatchSink sink = sink(0);
         sink.write(batch(H0, EventKind.CLICK, "a", "b"));
         sink.write(batch(H0, EventKind.CLICK, "b", "c"));
         assertThat(new HourlyStats(database.dataSource()).read(H0)).isEqualTo(new HourlyCounts(3, 4, 0));
@@ -123,7 +188,7 @@ class CopyBatchSinkIT {
             for (int w = 0; w < 2; w++) {
                 int writer = w;
                 writers.add(pool.submit(() -> {
-                    CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000);
+                    CopyBatchSink sink = sink(1_000_000);
                     for (int b = 0; b < batches; b++) {
                         EventBatch batch = batchOfWriter.build(writer, b);
                         sink.write(batch);
@@ -195,7 +260,7 @@ class CopyBatchSinkIT {
 
     @Test
     void aBatchRetriedAfterItsCommitIsNotWrittenTwice() throws Exception {
-        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000);
+        CopyBatchSink sink = sink(1_000);
         EventBatch batch = batch(H0, EventKind.CLICK, "a", "b");
         sink.write(batch);
         sink.write(batch); // same id: as if the COMMIT reply had been lost and the writer retried
@@ -205,7 +270,7 @@ class CopyBatchSinkIT {
 
     @Test
     void storesDeadLettersWithTheirReason() throws Exception {
-        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000);
+        CopyBatchSink sink = sink(1_000);
         sink.deadLetter(batch(H0 + 7, EventKind.CLICK, "bad\tuser"), "23514 violates check constraint");
         assertThat(testDatabase.queryLong("SELECT count(*) FROM dead_letters WHERE ts_ms = " + (H0 + 7)
                 + " AND convert_from(user_id, 'UTF8') = E'bad\\tuser' AND reason LIKE '23514%'")).isEqualTo(1);
