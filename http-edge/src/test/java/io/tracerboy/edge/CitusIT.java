@@ -27,12 +27,13 @@ import org.junit.jupiter.api.Test;
 
 /**
  * tracerboy on a real Citus cluster (a coordinator and workers), when {@code CITUS_URL} names the coordinator's
- * database (for example from {@code ../shared/tools/citus-for-tests.sh}); skipped, saying so, everywhere else. The test
+ * database (for example from {@code tools/citus-for-tests.sh}); skipped, saying so, everywhere else. The test
  * owns that database's tracerboy tables: it drops them first.
  */
 class CitusIT {
     private static final String CITUS_URL = System.getenv("CITUS_URL");
-    private static final long FIRST_HOUR_MS = Hours.startMs(1_640_000_000_000L);
+    // Two hours ago: the events of the test span three hours, all within EVENT_ID_RETENTION_HOURS (24).
+    private static final long FIRST_HOUR_MS = Hours.startMs(System.currentTimeMillis()) - 2 * Hours.HOUR_MS;
 
     private static void resetSchema() throws Exception {
         try (Connection db = DriverManager.getConnection(CITUS_URL); Statement statement = db.createStatement()) {

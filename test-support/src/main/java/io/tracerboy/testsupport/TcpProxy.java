@@ -16,9 +16,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A TCP proxy on 127.0.0.1 in front of PostgreSQL, for causing database outages for real: {@link #refuse()} closes the
- * listening socket (new connections are refused), {@link #dropAll()} resets every open connection (mid-statement,
- * mid-COPY, mid-COMMIT), {@link #restore()} listens again on the same port, {@link #loseReplyTo(String)} lets one
+ * A TCP proxy on 127.0.0.1 in front of PostgreSQL, for causing database outages for real: {@link #refuse()} resets
+ * every new connection at once, {@link #dropAll()} resets every open connection (mid-statement, mid-COPY, mid-COMMIT),
+ * {@link #restore()} lets new connections through again, {@link #loseReplyTo(String)} lets one
  * statement reach the server, then drops its reply and every connection and refuses new ones (a COMMIT whose outcome
  * the client cannot know), and {@link #stall()} stops moving bytes until {@link #resume()} (a server stopped with
  * {@code SIGSTOP}).
@@ -29,6 +29,7 @@ public final class TcpProxy implements AutoCloseable {
     private final int port;
     private final List<Socket> open = new ArrayList<>();
     private ServerSocket server;
+    private volatile boolean refusing;
     private volatile boolean closed;
     private volatile byte[] replyLostMarker;
     private volatile CountDownLatch replyLost = new CountDownLatch(1);
@@ -67,12 +68,13 @@ public final class TcpProxy implements AutoCloseable {
         return port;
     }
 
-    /** New connections are refused until {@link #restore()}. */
-    public synchronized void refuse() throws IOException {
-        if (server != null) {
-            server.close();
-            server = null;
-        }
+    /**
+     * New connections are reset at once until {@link #restore()}. The port stays bound: closing it would let another
+     * socket (an ephemeral port of any client on the machine) take it, and the restore would then fail with "Address
+     * already in use" (seen in EventIdsIT).
+     */
+    public synchronized void refuse() {
+        refusing = true;
     }
 
     /** Resets every open connection. */
@@ -135,10 +137,8 @@ public final class TcpProxy implements AutoCloseable {
     }
 
     /** Accepts connections again, on the same port. */
-    public synchronized void restore() throws IOException {
-        if (server == null) {
-            start(listen(port));
-        }
+    public synchronized void restore() {
+        refusing = false;
     }
 
     private static ServerSocket listen(int port) throws IOException {
@@ -159,6 +159,11 @@ public final class TcpProxy implements AutoCloseable {
                     return; // listening socket closed
                 }
                 try {
+                    if (refusing) {
+                        client.setSoLinger(true, 0);
+                        client.close();
+                        continue;
+                    }
                     Socket upstream;
                     try {
                         upstream = new Socket(targetHost, targetPort);
@@ -200,11 +205,7 @@ public final class TcpProxy implements AutoCloseable {
             if (!swallowReplies.get()) {
                 return true;
             }
-            try {
-                refuse();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
+            refuse();
             dropAll(); // every pooled connection too: no other one may carry the retry
             replyLost.countDown();
             return false;
@@ -259,6 +260,9 @@ public final class TcpProxy implements AutoCloseable {
         closed = true;
         resume();
         refuse();
+        synchronized (this) {
+            server.close();
+        }
         dropAll();
     }
 }
