@@ -63,7 +63,7 @@ public class RingPublishBenchmark {
             public void deadLetter(EventBatch batch, String reason) {
             }
         };
-        consumer = new BatchingConsumer(ring, new BatchPolicy(10_000, TimeUnit.MILLISECONDS.toNanos(100)), discard,
+        consumer = new BatchingConsumer(ring, BatchPolicy.fixed(10_000, TimeUnit.MILLISECONDS.toNanos(100)), discard,
                 new RetryBackoff(100, 5_000), System::nanoTime, Thread::sleep, stats);
         consumer.start();
     }

@@ -34,7 +34,7 @@ final class LiveSettings {
     /** The batch policy the settings describe. */
     static BatchPolicy policy(int batchSize, long flushIntervalMs, long targetLagMs) {
         return flushIntervalMs == Setting.AUTO ? BatchPolicy.adaptive(TimeUnit.MILLISECONDS.toNanos(targetLagMs))
-                : new BatchPolicy(batchSize, TimeUnit.MILLISECONDS.toNanos(flushIntervalMs));
+                : BatchPolicy.fixed(batchSize, TimeUnit.MILLISECONDS.toNanos(flushIntervalMs));
     }
 
     static BatchPolicy policy(TracerboyConfig config) {

@@ -58,8 +58,8 @@ public final class BatchPolicy {
     }
 
     /** At most {@code batchSizeEvents} per batch; the oldest event waits at most {@code flushIntervalNanos}. */
-    public BatchPolicy(int batchSizeEvents, long flushIntervalNanos) {
-        this(batchSizeEvents, flushIntervalNanos, 0);
+    public static BatchPolicy fixed(int batchSizeEvents, long flushIntervalNanos) {
+        return new BatchPolicy(batchSizeEvents, flushIntervalNanos, 0);
     }
 
     /** Lingers and batches so that events become visible within {@code targetLagNanos} (see the class comment). */

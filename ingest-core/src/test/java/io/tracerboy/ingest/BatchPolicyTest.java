@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class BatchPolicyTest {
     private static final long MS = 1_000_000L;
-    private final BatchPolicy policy = new BatchPolicy(100, 50 * MS);
+    private final BatchPolicy policy = BatchPolicy.fixed(100, 50 * MS);
 
     @Test
     void doesNotFlushBeforeTheBatchIsFullOrTheIntervalHasPassed() {

@@ -18,7 +18,7 @@ class BatchingConsumerTest {
     private final EventRing ring = new EventRing(64, () -> nowNanos, stats);
 
     private BatchingConsumer consumer(int batchSizeEvents, long flushIntervalMs) {
-        return new BatchingConsumer(ring, new BatchPolicy(batchSizeEvents, flushIntervalMs * MS), sink,
+        return new BatchingConsumer(ring, BatchPolicy.fixed(batchSizeEvents, flushIntervalMs * MS), sink,
                 new RetryBackoff(100, 1_000), () -> nowNanos, sleptMs::add, stats);
     }
 
@@ -120,7 +120,7 @@ class BatchingConsumerTest {
                 throw new AssertionError("nothing is dead-lettered");
             }
         };
-        BatchingConsumer consumer = new BatchingConsumer(ring, new BatchPolicy(10, 0), replyAlwaysLost,
+        BatchingConsumer consumer = new BatchingConsumer(ring, BatchPolicy.fixed(10, 0), replyAlwaysLost,
                 new RetryBackoff(1, 1), () -> nowNanos, Thread::sleep, stats);
         RecordingCommitListener listener = new RecordingCommitListener();
         ring.tryPublish(T0, "a", EventKind.CLICK, listener);
@@ -192,13 +192,13 @@ class BatchingConsumerTest {
         consumer.step(); // d, e wait for the interval
         assertThat(sink.batches).hasSize(1);
 
-        consumer.setPolicy(new BatchPolicy(2, 10 * MS));
+        consumer.setPolicy(BatchPolicy.fixed(2, 10 * MS));
         publish("f");
         consumer.step(); // d, e in hand: full under the new size
         consumer.step(); // f taken
         nowNanos += 10 * MS;
         consumer.step(); // f has waited the new, shorter interval
-        consumer.setPolicy(new BatchPolicy(10, 1_000 * MS));
+        consumer.setPolicy(BatchPolicy.fixed(10, 1_000 * MS));
         publish("g", "h", "i");
         nowNanos += 999 * MS;
         consumer.step();

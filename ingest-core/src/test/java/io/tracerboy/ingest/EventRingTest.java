@@ -66,7 +66,7 @@ class EventRingTest {
     @Test
     void theConsumerSeesABatchsEventsInOrderWithTheirIds() throws InterruptedException {
         RecordingBatchSink sink = new RecordingBatchSink();
-        BatchingConsumer consumer = new BatchingConsumer(ring, new BatchPolicy(100, 0), sink,
+        BatchingConsumer consumer = new BatchingConsumer(ring, BatchPolicy.fixed(100, 0), sink,
                 new RetryBackoff(1, 1), () -> 0L, delayMs -> { }, stats);
         assertThat(ring.tryPublishAll(events(3), null)).isTrue();
         consumer.start();
