@@ -176,7 +176,7 @@ public final class BatchIngestBenchmark {
                                 "user-" + random.nextInt(usersPerHour),
                                 random.nextInt(10) == 0 ? EventKind.CLICK : EventKind.IMPRESSION);
                     }
-                    encoder.encode(batch);
+                    RawCopy.encode(encoder, batch);
                     CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI()
                             .copyIn(BinaryCopyEncoder.COPY_SQL);
                     copy.writeToCopy(encoder.buffer(), 0, encoder.length());

@@ -85,7 +85,7 @@ public class BatchWriteBenchmark {
     @Setup(Level.Iteration)
     public void empty() throws Exception {
         bench.execute("TRUNCATE events, hourly_users, hourly_stats, written_batches");
-        sink = new CopyBatchSink(bench.database.dataSource(), 1_000_000);
+        sink = new CopyBatchSink(bench.database.dataSource(), 1_000_000, 24, System::currentTimeMillis);
     }
 
     @TearDown(Level.Trial)
@@ -109,7 +109,7 @@ public class BatchWriteBenchmark {
 
     @Benchmark
     public void rawCopy() throws Exception {
-        encoder.encode(nextBatch());
+        RawCopy.encode(encoder, nextBatch());
         try (Connection connection = bench.database.dataSource().getConnection()) {
             connection.setAutoCommit(false);
             CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(BinaryCopyEncoder.COPY_SQL);

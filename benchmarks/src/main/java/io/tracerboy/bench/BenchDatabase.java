@@ -2,6 +2,7 @@ package io.tracerboy.bench;
 
 import io.tracerboy.storage.Database;
 import io.tracerboy.storage.EnginePreference;
+import io.tracerboy.storage.SchemaMigrator;
 import io.tracerboy.testsupport.TestDatabase;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -18,7 +19,7 @@ final class BenchDatabase implements AutoCloseable {
     BenchDatabase(int poolSize) throws SQLException {
         test = TestDatabase.create();
         database = new Database(test.url(), null, null, poolSize);
-        database.migrate(EnginePreference.AUTO);
+        SchemaMigrator.migrate(database, EnginePreference.AUTO);
     }
 
     void execute(String sql) throws SQLException {

@@ -6,6 +6,7 @@ import io.tracerboy.ingest.Hours;
 import io.tracerboy.storage.CopyBatchSink;
 import io.tracerboy.storage.Database;
 import io.tracerboy.storage.EnginePreference;
+import io.tracerboy.storage.SchemaMigrator;
 import io.tracerboy.testsupport.TestDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -72,11 +73,11 @@ public final class CitusBenchmark {
     private static void run(String engine, String shards, String url, int batchSize, int users, int seconds,
                             EnginePreference preference) throws Exception {
         try (Database database = new Database(url, null, null, 2)) {
-            database.migrate(preference);
+            SchemaMigrator.migrate(database, preference);
             try (Connection db = database.dataSource().getConnection(); Statement statement = db.createStatement()) {
                 statement.execute("TRUNCATE events, hourly_users, hourly_stats, written_batches");
             }
-            CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000);
+            CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000, 24, System::currentTimeMillis);
             SplittableRandom random = new SplittableRandom(7);
             long hourMs = Hours.startMs(System.currentTimeMillis());
             EventBatch batch = new EventBatch(batchSize);
@@ -128,7 +129,7 @@ public final class CitusBenchmark {
             for (int writers : new int[] {1, 2}) {
                 reset(url, 4);
                 try (Database database = new Database(url, null, null, 2 * writers + 1)) {
-                    database.migrate(EnginePreference.CITUS);
+                    SchemaMigrator.migrate(database, EnginePreference.CITUS);
                     if (layout.startsWith("reference")) {
                         try (Connection db = database.dataSource().getConnection();
                              Statement statement = db.createStatement()) {
@@ -145,7 +146,8 @@ public final class CitusBenchmark {
                         int writer = w;
                         threads[w] = new Thread(() -> {
                             try {
-                                CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000);
+                                CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000, 24,
+                                        System::currentTimeMillis);
                                 SplittableRandom random = new SplittableRandom(writer);
                                 EventBatch batch = new EventBatch(10_000);
                                 long hourMs = Hours.startMs(System.currentTimeMillis());

@@ -7,6 +7,7 @@ import io.tracerboy.ingest.EventBatch;
 import io.tracerboy.ingest.EventKind;
 import io.tracerboy.ingest.EventRing;
 import io.tracerboy.ingest.PipelineStats;
+import io.tracerboy.ingest.WriteOutcome;
 import io.tracerboy.ingest.RetryBackoff;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -56,7 +57,8 @@ public class RingPublishBenchmark {
         ring = new EventRing(1 << 18, System::nanoTime, stats);
         BatchSink discard = new BatchSink() {
             @Override
-            public void write(EventBatch batch) {
+            public WriteOutcome write(EventBatch batch) {
+                return WriteOutcome.NO_RESENDS;
             }
 
             @Override

@@ -102,7 +102,7 @@ public final class TracerboyServer implements AutoCloseable {
                 });
 
         metrics = new TracerboyMetrics(stats, ring, consumer::oldestUnwrittenAgeNanos);
-        consumer.onFlush(metrics);
+        consumer.setFlushListener(metrics);
 
         IngestHandler ingest = new IngestHandler(ring, stats, millisClock, state,
                 config.get(Setting.ACK_MODE), config.get(Setting.MAX_BODY_BYTES),

@@ -9,9 +9,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The single consumer of the {@link EventRing}: copies events into an {@link EventBatch}, asks the {@link BatchPolicy}
- * when to flush, and writes each batch through the {@link BatchSink}. Transient failures are retried with
- * {@link RetryBackoff} while the ring absorbs new events; a batch the database refuses is split in halves until the
- * offending events are found and dead-lettered. Runs on its own thread, {@code tracerboy-writer}.
+ * when to flush, hands each batch to the {@link BatchWriter} (retries, isolation of refused events) and settles what
+ * it answers: the events' listeners and the stats, once per part. Runs on its own thread, {@code tracerboy-writer};
+ * {@link #stop} is the stop sequence.
  */
 public final class BatchingConsumer implements Runnable {
     /** How the consumer waits between retries; tests pass one that records instead of sleeping. */
@@ -26,18 +26,21 @@ public final class BatchingConsumer implements Runnable {
     }
 
     private static final Logger log = LoggerFactory.getLogger(BatchingConsumer.class);
+    /**
+     * The longest the idle writer parks without looking at the clock and the stop flag: a bound on how late it can
+     * notice a policy whose deadline moved without a wake-up (a lost unpark); producers and stop() unpark it at once.
+     */
     private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final EventRing ring;
     /** The policy to use from the next step; {@link #policy} is the one in use, read by the writer only. */
     private volatile BatchPolicy nextPolicy;
     private BatchPolicy policy;
-    private final BatchSink sink;
-    private final RetryBackoff backoff;
     private final LongSupplier nanoClock;
-    private final Sleeper sleeper;
     private final PipelineStats stats;
     private volatile FlushListener flushListener = FlushListener.NONE;
+    private final BatchWriter writer;
+    private final Settling settlement = new Settling();
     private final EventBatch batch;
     private final EventPoller<EventSlot> poller;
     private final EventPoller.Handler<EventSlot> copyIntoBatch;
@@ -50,10 +53,7 @@ public final class BatchingConsumer implements Runnable {
         this.ring = ring;
         this.policy = policy;
         this.nextPolicy = policy;
-        this.sink = sink;
-        this.backoff = backoff;
         this.nanoClock = nanoClock;
-        this.sleeper = sleeper;
         this.stats = stats;
         this.batch = new EventBatch(Math.min(policy.batchSizeEvents(), 1 << 16));
         this.poller = ring.poller();
@@ -62,12 +62,13 @@ public final class BatchingConsumer implements Runnable {
             slot.clear();
             return batch.size() < this.policy.batchSizeEvents();
         };
+        this.writer = new BatchWriter(sink, backoff, sleeper, () -> abandonRequested, stats);
         this.thread = new Thread(this, "tracerboy-writer");
         this.thread.setDaemon(true);
     }
 
     /** Tells {@code listener} about every batch written from now on (metrics); call before {@link #start()}. */
-    public void onFlush(FlushListener listener) {
+    public void setFlushListener(FlushListener listener) {
         this.flushListener = listener;
     }
 
@@ -150,13 +151,11 @@ public final class BatchingConsumer implements Runnable {
         int events = batch.size();
         long oldestNanos = batch.oldestPublishedNanos();
         long startNanos = nanoClock.getAsLong();
-        if (writeOrIsolate(batch)) {
+        if (writer.write(batch, settlement)) {
             long endNanos = nanoClock.getAsLong();
-            stats.flushesByTrigger[trigger.ordinal()].incrementAndGet();
+            stats.onFlushed(trigger);
             policy.onFlushed(events, oldestNanos, startNanos, endNanos);
             flushListener.onFlush(events, trigger, endNanos - startNanos);
-        } else {
-            abandon(batch);
         }
         batch.clear();
         ring.onConsumerProgress();
@@ -177,126 +176,44 @@ public final class BatchingConsumer implements Runnable {
         return oldest == Long.MAX_VALUE ? 0 : Math.max(0, nanoClock.getAsLong() - oldest);
     }
 
-    /** Writes the batch, or splits it until the events the sink refuses are dead-lettered. False once abandoned. */
-    private boolean writeOrIsolate(EventBatch part) {
-        try {
-            if (!retryWrite(part)) {
-                return false;
-            }
-            // Batches first: a reader that sees the rows counted also sees the commit generation move (GET cache).
-            stats.batchesWritten.incrementAndGet();
-            int resends = 0;
+    /** Tells each event's listener and the stats what became of it; one call per part of a batch. */
+    private final class Settling implements BatchWriter.Settlement {
+        @Override
+        public void onCommitted(EventBatch part, WriteOutcome outcome) {
+            stats.onBatchCommitted(part.size(), outcome.resendCount());
             for (int i = 0; i < part.size(); i++) {
-                resends += part.isDuplicate(i) ? 1 : 0;
+                CommitListener listener = part.listener(i);
+                if (listener != null) {
+                    listener.onCommitted(!outcome.isResend(i));
+                }
             }
-            stats.rowsWritten.addAndGet(part.size() - resends);
-            stats.resends.addAndGet(resends);
-            settle(part);
-            return true;
-        } catch (Exception refused) {
-            if (part.size() > 1) {
-                int middle = part.size() / 2;
-                EventBatch left = part.slice(0, middle);
-                EventBatch right = part.slice(middle, part.size());
-                return writeOrIsolate(left) && writeOrIsolate(right);
-            }
-            String reason = String.valueOf(refused.getMessage());
-            log.warn("dead-lettering an event the database refused: {}", reason);
-            if (!retryDeadLetter(part, reason)) {
-                return false;
-            }
-            stats.deadLettered.incrementAndGet();
-            settle(part);
-            return true;
         }
-    }
 
-    /**
-     * Writes the batch, retrying transient failures with backoff until it succeeds; false when shutdown abandoned it.
-     * Any other failure means the data was refused and is thrown, so the caller can isolate the offending events.
-     */
-    private boolean retryWrite(EventBatch part) throws Exception {
-        for (int attempt = 0; ; attempt++) {
-            if (abandonRequested) {
-                return false;
-            }
-            try {
-                sink.write(part);
-                onWriteSucceeded(attempt);
-                return true;
-            } catch (TransientWriteException e) {
-                onWriteFailed(attempt, e);
+        @Override
+        public void onDeadLettered(EventBatch part) {
+            stats.onDeadLettered(part.size());
+            for (int i = 0; i < part.size(); i++) {
+                CommitListener listener = part.listener(i);
+                if (listener != null) {
+                    listener.onCommitted(true); // stored, in the dead letters: nothing a resend would change
+                }
             }
         }
-    }
 
-    /**
-     * Dead-letters the events, retrying every failure, since this is the last place to put them; false when abandoned.
-     */
-    private boolean retryDeadLetter(EventBatch part, String reason) {
-        for (int attempt = 0; ; attempt++) {
-            if (abandonRequested) {
-                return false;
-            }
-            try {
-                sink.deadLetter(part, reason);
-                onWriteSucceeded(attempt);
-                return true;
-            } catch (Exception e) {
-                onWriteFailed(attempt, e);
-            }
-        }
-    }
-
-    private void onWriteSucceeded(int failedAttempts) {
-        if (stats.writesFailing) {
-            stats.writesFailing = false;
-            log.info("database writes recovered after {} failed attempts", failedAttempts);
-        }
-    }
-
-    private void onWriteFailed(int attempt, Exception e) {
-        stats.writeFailures.incrementAndGet();
-        if (!stats.writesFailing) {
-            stats.writesFailing = true;
-            log.warn("database writes failing, retrying with backoff up to {} ms: {}", backoff.maxDelayMs(),
-                    e.getMessage());
-        }
-        try {
-            sleeper.sleepMs(backoff.delayMs(attempt));
-        } catch (InterruptedException interrupted) {
-            // stop() interrupts only to abandon; the check at the top of the retry loop sees it.
-        }
-    }
-
-    private static void settle(EventBatch part) {
-        for (int i = 0; i < part.size(); i++) {
-            CommitListener listener = part.listener(i);
-            if (listener != null) {
-                listener.onCommitted(!part.isDuplicate(i));
-            }
-        }
-    }
-
-    /**
-     * Gives the batch up (shutdown with the database failing). When an attempt sent its COMMIT and lost the reply, and
-     * no later attempt could check, the batch may be stored: its listeners hear "outcome unknown", never "not written".
-     */
-    private void abandon(EventBatch part) {
-        boolean inDoubt = part.commitInDoubt();
-        stats.abandoned.addAndGet(part.size());
-        if (inDoubt) {
-            stats.abandonedInDoubt.addAndGet(part.size());
-        }
-        for (int i = 0; i < part.size(); i++) {
-            CommitListener listener = part.listener(i);
-            if (listener == null) {
-                continue;
-            }
-            if (inDoubt) {
-                listener.onOutcomeUnknown();
-            } else {
-                listener.onAbandoned();
+        /** A COMMIT sent and its reply lost: the listeners hear "outcome unknown", never "not written". */
+        @Override
+        public void onAbandoned(EventBatch part, boolean inDoubt) {
+            stats.onAbandoned(part.size(), inDoubt);
+            for (int i = 0; i < part.size(); i++) {
+                CommitListener listener = part.listener(i);
+                if (listener == null) {
+                    continue;
+                }
+                if (inDoubt) {
+                    listener.onOutcomeUnknown();
+                } else {
+                    listener.onAbandoned();
+                }
             }
         }
     }

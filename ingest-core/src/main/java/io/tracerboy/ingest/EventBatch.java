@@ -4,8 +4,9 @@ import java.util.Arrays;
 import java.util.UUID;
 
 /**
- * A batch of events in parallel arrays, filled by the consumer thread and handed to a {@link BatchSink}. Reused from
- * flush to flush, so a sink must not keep a reference to it after {@code write} returns.
+ * A batch of events in parallel arrays, filled by the consumer thread and handed to a {@link BatchSink}, which reads
+ * it and answers a {@link WriteOutcome}: data flows one way. Reused from flush to flush, so a sink must not keep a
+ * reference to it after {@code write} returns.
  */
 public final class EventBatch {
     private long[] timestampsMs;
@@ -13,12 +14,10 @@ public final class EventBatch {
     private EventKind[] kinds;
     private CommitListener[] listeners;
     private String[] eventIds;
-    private boolean[] duplicates;
     private int size;
     // Volatile: the writer owns it, metrics read it from other threads (the age of the oldest unwritten event).
     private volatile long oldestPublishedNanos = Long.MAX_VALUE;
     private UUID id;
-    private boolean commitInDoubt;
 
     public EventBatch(int capacityEvents) {
         timestampsMs = new long[capacityEvents];
@@ -26,7 +25,6 @@ public final class EventBatch {
         kinds = new EventKind[capacityEvents];
         listeners = new CommitListener[capacityEvents];
         eventIds = new String[capacityEvents];
-        duplicates = new boolean[capacityEvents];
     }
 
     /** Appends one event without an id; the arrays grow when full (a batch size raised at runtime). */
@@ -51,7 +49,6 @@ public final class EventBatch {
         userIds[size] = userId;
         kinds[size] = kind;
         eventIds[size] = eventId;
-        duplicates[size] = false;
         listeners[size] = listener;
         size++;
     }
@@ -63,7 +60,6 @@ public final class EventBatch {
         kinds = Arrays.copyOf(kinds, capacity);
         listeners = Arrays.copyOf(listeners, capacity);
         eventIds = Arrays.copyOf(eventIds, capacity);
-        duplicates = Arrays.copyOf(duplicates, capacity);
     }
 
     public int size() {
@@ -95,18 +91,6 @@ public final class EventBatch {
         return eventIds[index];
     }
 
-    /**
-     * Marks the event as a resend of an id already counted for its hour: a sink sets it (inside the transaction that
-     * decides) and leaves the event out of the events and aggregates; it is acknowledged all the same.
-     */
-    public void markDuplicate(int index, boolean duplicate) {
-        duplicates[index] = duplicate;
-    }
-
-    public boolean isDuplicate(int index) {
-        return duplicates[index];
-    }
-
     CommitListener listener(int index) {
         return listeners[index];
     }
@@ -120,19 +104,6 @@ public final class EventBatch {
             id = UUID.randomUUID();
         }
         return id;
-    }
-
-    /**
-     * Whether an earlier attempt to write this batch may have committed although no reply said so. A sink sets it when
-     * a COMMIT's reply is lost and clears it when a later attempt proves the batch uncommitted (its id not yet
-     * claimed).
-     */
-    public void commitInDoubt(boolean inDoubt) {
-        commitInDoubt = inDoubt;
-    }
-
-    public boolean commitInDoubt() {
-        return commitInDoubt;
     }
 
     /** When the oldest event of the batch was published into the ring (consumer clock); MAX_VALUE when empty. */
@@ -157,6 +128,5 @@ public final class EventBatch {
         size = 0;
         oldestPublishedNanos = Long.MAX_VALUE;
         id = null;
-        commitInDoubt = false;
     }
 }

@@ -15,15 +15,15 @@ public final class PipelineStats {
 
     final LongAdder accepted = new LongAdder();
     private final LongAdder[] rejected = new LongAdder[Rejection.values().length];
-    final AtomicLong rowsWritten = new AtomicLong();
-    final AtomicLong resends = new AtomicLong();
-    final AtomicLong batchesWritten = new AtomicLong();
-    final AtomicLong writeFailures = new AtomicLong();
-    final AtomicLong deadLettered = new AtomicLong();
-    final AtomicLong abandoned = new AtomicLong();
-    final AtomicLong abandonedInDoubt = new AtomicLong();
-    final AtomicLong[] flushesByTrigger = new AtomicLong[BatchPolicy.Trigger.values().length];
-    volatile boolean writesFailing;
+    private final AtomicLong rowsWritten = new AtomicLong();
+    private final AtomicLong resends = new AtomicLong();
+    private final AtomicLong batchesWritten = new AtomicLong();
+    private final AtomicLong writeFailures = new AtomicLong();
+    private final AtomicLong deadLettered = new AtomicLong();
+    private final AtomicLong abandoned = new AtomicLong();
+    private final AtomicLong abandonedInDoubt = new AtomicLong();
+    private final AtomicLong[] flushesByTrigger = new AtomicLong[BatchPolicy.Trigger.values().length];
+    private volatile boolean writesFailing;
 
     public PipelineStats() {
         for (int i = 0; i < flushesByTrigger.length; i++) {
@@ -32,6 +32,52 @@ public final class PipelineStats {
         for (int i = 0; i < rejected.length; i++) {
             rejected[i] = new LongAdder();
         }
+    }
+
+    /**
+     * A batch committed: {@code events} acknowledged, {@code resends} of them not stored again. One call per committed
+     * batch, on the writer thread. The commit generation moves first, so a reader that sees the rows counted also sees
+     * that the generation moved (the GET cache relies on it).
+     */
+    void onBatchCommitted(int events, int resendEvents) {
+        batchesWritten.incrementAndGet();
+        rowsWritten.addAndGet(events - resendEvents);
+        resends.addAndGet(resendEvents);
+    }
+
+    /** {@code events} the database refused were stored in the dead letters. */
+    void onDeadLettered(int events) {
+        deadLettered.addAndGet(events);
+    }
+
+    /** {@code events} were given up at shutdown; {@code inDoubt} when their batch's COMMIT may have been applied. */
+    void onAbandoned(int events, boolean inDoubt) {
+        abandoned.addAndGet(events);
+        if (inDoubt) {
+            abandonedInDoubt.addAndGet(events);
+        }
+    }
+
+    /** A batch was flushed for {@code trigger}. */
+    void onFlushed(BatchPolicy.Trigger trigger) {
+        flushesByTrigger[trigger.ordinal()].incrementAndGet();
+    }
+
+    /** A write attempt failed; true when writes were not failing before (the start of an outage, logged once). */
+    boolean onWriteFailed() {
+        writeFailures.incrementAndGet();
+        boolean wasFailing = writesFailing;
+        writesFailing = true;
+        return !wasFailing;
+    }
+
+    /** A write succeeded; true when writes were failing before (the end of an outage, logged once). */
+    boolean onWriteSucceeded() {
+        if (!writesFailing) {
+            return false;
+        }
+        writesFailing = false;
+        return true;
     }
 
     public long accepted() {

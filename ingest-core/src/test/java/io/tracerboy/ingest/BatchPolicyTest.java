@@ -72,7 +72,7 @@ class BatchPolicyTest {
         long linger = auto.lingerNanos();
         assertThat(auto.decide(1_000, 0, linger - 1, false)).isEqualTo(NONE);
         assertThat(auto.decide(1_000, 0, linger, false)).isEqualTo(INTERVAL);
-        assertThat(auto.decide(BatchPolicy.AUTO_MAX_BATCH_EVENTS, 0, 0, false)).isEqualTo(SIZE);
+        assertThat(auto.decide(AdaptiveBatchPolicy.MAX_BATCH_EVENTS, 0, 0, false)).isEqualTo(SIZE);
     }
 
     @Test

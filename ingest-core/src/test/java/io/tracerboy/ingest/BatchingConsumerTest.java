@@ -109,10 +109,10 @@ class BatchingConsumerTest {
         CountDownLatch commitReplyLost = new CountDownLatch(1);
         BatchSink replyAlwaysLost = new BatchSink() {
             @Override
-            public void write(EventBatch batch) throws TransientWriteException {
-                batch.commitInDoubt(true); // as CopyBatchSink does when the connection dies after COMMIT was sent
+            public WriteOutcome write(EventBatch batch) throws TransientWriteException {
                 commitReplyLost.countDown();
-                throw new TransientWriteException("connection reset during COMMIT", null);
+                // as CopyBatchSink does when the connection dies after COMMIT was sent
+                throw new CommitUnknownException("connection reset during COMMIT", null, WriteOutcome.NO_RESENDS);
             }
 
             @Override

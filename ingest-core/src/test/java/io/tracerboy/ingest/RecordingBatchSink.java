@@ -18,7 +18,7 @@ final class RecordingBatchSink implements BatchSink {
     LongConsumer clock = nanos -> { };
 
     @Override
-    public void write(EventBatch batch) throws Exception {
+    public WriteOutcome write(EventBatch batch) throws Exception {
         if (transientFailuresLeft > 0) {
             transientFailuresLeft--;
             throw new TransientWriteException("connection refused", null);
@@ -31,6 +31,7 @@ final class RecordingBatchSink implements BatchSink {
         }
         batches.add(events);
         clock.accept(writeNanos);
+        return WriteOutcome.NO_RESENDS;
     }
 
     @Override

@@ -22,20 +22,6 @@ public final class BinaryCopyEncoder {
     private byte[] buffer = new byte[1 << 16];
     private int length;
 
-    /**
-     * Encodes events {@code [0, batch.size())} but those marked duplicate; read the result with {@link #buffer()} and
-     * {@link #length()}.
-     */
-    public void encode(EventBatch batch) {
-        start();
-        for (int i = 0; i < batch.size(); i++) {
-            if (!batch.isDuplicate(i)) { // a resend of an event id already counted is left out
-                row(batch, i);
-            }
-        }
-        finish();
-    }
-
     /** Begins a COPY stream in an emptied buffer: its header. */
     public void start() {
         length = 0;

@@ -1,9 +1,16 @@
 package io.tracerboy.storage;
 
 import io.tracerboy.ingest.RetryBackoff;
+import io.tracerboy.storage.migration.V2__Hypertables;
+import io.tracerboy.storage.migration.V3__EventIds;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
+import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,7 +91,7 @@ public final class SchemaMigrator {
         long lastWarningNanos = 0;
         for (int attempt = 0; ; attempt++) {
             try {
-                StorageEngine.Choice choice = database.migrate(preference);
+                StorageEngine.Choice choice = migrate(database, preference);
                 synchronized (lock) {
                     if (cancelled) {
                         return;
@@ -125,6 +132,32 @@ public final class SchemaMigrator {
     private boolean isCancelled() {
         synchronized (lock) {
             return cancelled;
+        }
+    }
+
+    /**
+     * Runs pending migrations once, now, and answers the engine in use with the reason it was chosen. The engine of a
+     * fresh schema is chosen before anything is migrated, on a connection of its own, so insisting on one that cannot
+     * be had stops with nothing begun.
+     */
+    public static StorageEngine.Choice migrate(Database database, EnginePreference preference) throws SQLException {
+        AtomicReference<StorageEngine.Choice> fresh = new AtomicReference<>();
+        Flyway flyway = Flyway.configure()
+                .dataSource(database.dataSource())
+                .locations("classpath:db/migration")
+                .javaMigrations(new V2__Hypertables(fresh::get), new V3__EventIds())
+                .load();
+        boolean engineUndecided = Arrays.stream(flyway.info().pending())
+                .anyMatch(migration -> V2__Hypertables.VERSION.equals(migration.getVersion().getVersion()));
+        if (engineUndecided) {
+            fresh.set(StorageEngine.choose(database::openUnpooled, preference));
+        }
+        flyway.migrate();
+        if (fresh.get() != null) {
+            return fresh.get();
+        }
+        try (Connection connection = database.dataSource().getConnection()) {
+            return new StorageEngine.Choice(StorageEngine.inUse(connection), "chosen when the schema was created");
         }
     }
 

@@ -90,7 +90,7 @@ public enum StorageEngine {
         }
         // A preloaded TimescaleDB registers timescaledb.* settings, which pg_settings shows to any user (unlike
         // shared_preload_libraries itself, hidden from non-superusers); placeholders of unloaded libraries are not
-        //shown.
+        // shown.
         if (queryLong(connection, "SELECT count(*) FROM pg_settings WHERE name LIKE 'timescaledb.%'") == 0) {
             return "timescaledb is installed but not preloaded (it is not in shared_preload_libraries)";
         }
@@ -115,7 +115,7 @@ public enum StorageEngine {
     }
 
     /** Whether {@code table} is a Citus distributed table (false where Citus is not created). */
-    public static boolean isDistributed(Connection connection, String table) throws SQLException {
+    private static boolean isDistributed(Connection connection, String table) throws SQLException {
         return queryLong(connection, "SELECT count(*) FROM pg_extension WHERE extname = 'citus'") > 0
                 && queryLong(connection, "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid = '" + table
                         + "'::regclass") > 0;

@@ -7,6 +7,7 @@ import io.tracerboy.ingest.EventBatch;
 import io.tracerboy.ingest.EventKind;
 import io.tracerboy.ingest.Hours;
 import io.tracerboy.ingest.TransientWriteException;
+import io.tracerboy.ingest.WriteOutcome;
 import io.tracerboy.testsupport.TestDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -34,7 +35,7 @@ class CopyBatchSinkIT {
     static void migrate() throws Exception {
         testDatabase = TestDatabase.create();
         database = new Database(testDatabase.url(), null, null, 8);
-        database.migrate(EnginePreference.AUTO);
+        SchemaMigrator.migrate(database, EnginePreference.AUTO);
     }
 
     @AfterAll
@@ -53,7 +54,7 @@ class CopyBatchSinkIT {
 
     /** A sink on the test's database whose clock reads {@link #NOW_MS}. */
     private static CopyBatchSink sink(long userCachePairs) {
-        return new CopyBatchSink(database.dataSource(), userCachePairs, CopyBatchSink.DEFAULT_EVENT_ID_RETENTION_HOURS,
+        return new CopyBatchSink(database.dataSource(), userCachePairs, 24,
                 () -> NOW_MS);
     }
 
@@ -179,10 +180,10 @@ class CopyBatchSinkIT {
         EventBatch build(int writer, int b);
     }
 
-    /** Two writers, each with a sink of its own, write {@code batches} batches at once; answers the batches written. */
-    private static List<EventBatch> writeConcurrently(int batches, BatchOfWriter batchOfWriter) throws Exception {
+    /** Two writers, each with a sink of its own, write {@code batches} batches at once; answers their outcomes. */
+    private static List<WriteOutcome> writeConcurrently(int batches, BatchOfWriter batchOfWriter) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(2);
-        List<EventBatch> written = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<WriteOutcome> written = java.util.Collections.synchronizedList(new ArrayList<>());
         try {
             List<Future<?>> writers = new ArrayList<>();
             for (int w = 0; w < 2; w++) {
@@ -190,9 +191,7 @@ class CopyBatchSinkIT {
                 writers.add(pool.submit(() -> {
                     CopyBatchSink sink = sink(1_000_000);
                     for (int b = 0; b < batches; b++) {
-                        EventBatch batch = batchOfWriter.build(writer, b);
-                        sink.write(batch);
-                        written.add(batch);
+                        written.add(sink.write(batchOfWriter.build(writer, b)));
                     }
                     return null;
                 }));
@@ -237,7 +236,7 @@ class CopyBatchSinkIT {
     void twoWritersSendingTheSameEventIdsStoreAndCountEachOnce() throws Exception {
         int batches = 30;
         int eventsPerBatch = 400;
-        List<EventBatch> written = writeConcurrently(batches, (writer, b) -> {
+        List<WriteOutcome> written = writeConcurrently(batches, (writer, b) -> {
             EventBatch batch = new EventBatch(eventsPerBatch);
             for (int e = 0; e < eventsPerBatch; e++) {
                 // ids 0..5999 overlap between the writers, in different orders; each id has one content
@@ -247,8 +246,7 @@ class CopyBatchSinkIT {
             }
             return batch;
         });
-        long resends = written.stream().mapToLong(batch -> java.util.stream.IntStream.range(0, batch.size())
-                .filter(batch::isDuplicate).count()).sum();
+        long resends = written.stream().mapToLong(WriteOutcome::resendCount).sum();
         assertThat(testDatabase.queryLong("SELECT count(*) FROM events")).isEqualTo(6_000);
         assertThat(testDatabase.queryLong("SELECT count(*) FROM event_ids")).isEqualTo(6_000);
         assertThat(resends).isEqualTo(2L * batches * eventsPerBatch - 6_000);
@@ -279,7 +277,7 @@ class CopyBatchSinkIT {
     @Test
     void anUnreachableDatabaseIsATransientFailure() {
         try (Database nowhere = new Database("jdbc:postgresql://127.0.0.1:1/none", "x", "y", 1)) {
-            CopyBatchSink sink = new CopyBatchSink(nowhere.dataSource(), 1_000);
+            CopyBatchSink sink = new CopyBatchSink(nowhere.dataSource(), 1_000, 24, System::currentTimeMillis);
             assertThatThrownBy(() -> sink.write(batch(H0, EventKind.CLICK, "a")))
                     .isInstanceOf(TransientWriteException.class);
         }

@@ -19,10 +19,12 @@ class DatabaseIT {
     void migratesAPlainPostgresqlAndSaysSo() throws Exception {
         try (TestDatabase test = TestDatabase.create();
              Database database = new Database(test.url(), null, null, 2)) {
-            assertThat(database.migrate(EnginePreference.AUTO).engine()).isEqualTo(StorageEngine.POSTGRESQL);
-            assertThat(database.migrate(EnginePreference.AUTO).engine()).isEqualTo(StorageEngine.POSTGRESQL);
+            assertThat(SchemaMigrator.migrate(database, EnginePreference.AUTO).engine())
+                    .isEqualTo(StorageEngine.POSTGRESQL);
+            assertThat(SchemaMigrator.migrate(database, EnginePreference.AUTO).engine())
+                    .isEqualTo(StorageEngine.POSTGRESQL);
             assertThat(test.queryLong("SELECT count(*) FROM flyway_schema_history WHERE success")).isEqualTo(3);
-            assertThat(database.reachable()).isTrue();
+            assertThat(Pools.answer(database)).isTrue();
         }
     }
 
@@ -34,7 +36,7 @@ class DatabaseIT {
             // built for TimescaleIT): each case has its own exact message.
             boolean installed = test.queryLong("SELECT count(*) FROM pg_available_extensions"
                     + " WHERE name = 'timescaledb'") > 0;
-            assertThatThrownBy(() -> database.migrate(EnginePreference.TIMESCALEDB))
+            assertThatThrownBy(() -> SchemaMigrator.migrate(database, EnginePreference.TIMESCALEDB))
                     .isInstanceOf(StorageEngine.UnavailableException.class)
                     .hasMessage(installed
                             ? "timescaledb is installed but not preloaded (it is not in shared_preload_libraries)"
@@ -88,7 +90,8 @@ class DatabaseIT {
                 }
                 assertThat(proxy.awaitReplyLost(10_000)).isTrue();
                 proxy.restore();
-                assertThat(database.migrate(EnginePreference.AUTO).engine()).isEqualTo(StorageEngine.POSTGRESQL);
+                assertThat(SchemaMigrator.migrate(database, EnginePreference.AUTO).engine())
+                        .isEqualTo(StorageEngine.POSTGRESQL);
                 try (Connection connection = database.dataSource().getConnection()) {
                     assertThat(connection.getTransactionIsolation()).isEqualTo(Connection.TRANSACTION_READ_COMMITTED);
                 }

@@ -24,7 +24,7 @@ class RetentionKeeperIT {
         AtomicLong nowMs = new AtomicLong(H0 + 10 * 60_000);
         try (TestDatabase testDatabase = TestDatabase.create();
              Database database = new Database(testDatabase.url(), null, null, 2)) {
-            StorageEngine engine = database.migrate(EnginePreference.AUTO).engine();
+            StorageEngine engine = SchemaMigrator.migrate(database, EnginePreference.AUTO).engine();
             CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 0, 2, nowMs::get);
             sink.write(click(H0 + 5, "ann", "e-1"));
             sink.write(click(H0 + 5, "ann", "e-1"));
@@ -54,7 +54,7 @@ class RetentionKeeperIT {
     void batchIdsOlderThanADayAreForgottenAndNewerOnesKept() throws Exception {
         try (TestDatabase testDatabase = TestDatabase.create();
              Database database = new Database(testDatabase.url(), null, null, 2)) {
-            StorageEngine engine = database.migrate(EnginePreference.AUTO).engine();
+            StorageEngine engine = SchemaMigrator.migrate(database, EnginePreference.AUTO).engine();
             new CopyBatchSink(database.dataSource(), 0, 24, () -> H0).write(click(H0, "ann", null));
             try (var connection = database.dataSource().getConnection();
                  var statement = connection.createStatement()) {

@@ -31,13 +31,14 @@ class TimescaleIT {
                 "skipped: no TIMESCALEDB_URL given, so the TimescaleDB path was not run");
         try (TestDatabase test = TestDatabase.create(server);
              Database database = new Database(test.url(), null, null, 4)) {
-            assertThat(database.migrate(EnginePreference.AUTO).engine()).isEqualTo(StorageEngine.TIMESCALEDB);
+            assertThat(SchemaMigrator.migrate(database, EnginePreference.AUTO).engine())
+                    .isEqualTo(StorageEngine.TIMESCALEDB);
             assertThat(test.queryLong("SELECT count(*) FROM timescaledb_information.hypertables "
                     + "WHERE hypertable_name IN ('events', 'hourly_users')")).isEqualTo(2);
             assertThat(test.queryLong("SELECT extract(epoch FROM time_interval)::bigint "
                     + "FROM timescaledb_information.dimensions WHERE hypertable_name = 'events'")).isEqualTo(86_400);
 
-            CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000);
+            CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000, 24, System::currentTimeMillis);
             EventBatch batch = new EventBatch(6);
             batch.add(DAY0 + 5, "a\tb", EventKind.CLICK);
             batch.add(DAY0 + 6, "b", EventKind.IMPRESSION);

@@ -81,14 +81,14 @@ class TimescaleNotPreloadedIT {
     void autoFallsBackToPlainTablesAndSaysWhy() throws Exception {
         try (TestDatabase test = TestDatabase.create(server.getJdbcUrl("postgres", "postgres"));
              Database database = new Database(test.url(), null, null, 2)) {
-            StorageEngine.Choice choice = database.migrate(EnginePreference.AUTO);
+            StorageEngine.Choice choice = SchemaMigrator.migrate(database, EnginePreference.AUTO);
 
             assertThat(choice.engine()).isEqualTo(StorageEngine.POSTGRESQL);
             assertThat(choice.reason()).isEqualTo("timescaledb is installed but not preloaded (it is not in "
                     + "shared_preload_libraries)");
             assertThat(test.queryLong("SELECT count(*) FROM flyway_schema_history WHERE success")).isEqualTo(3);
             assertThat(test.queryLong("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'")).isZero();
-            assertThat(database.reachable()).isTrue();
+            assertThat(Pools.answer(database)).isTrue();
         }
     }
 
@@ -122,7 +122,7 @@ class TimescaleNotPreloadedIT {
             showATimescaledbSetting(test.url());
             assertThat(test.queryLong("SELECT count(*) FROM pg_settings WHERE name LIKE 'timescaledb.%'")).isOne();
             try (Database database = new Database(test.url(), null, null, 2)) {
-                StorageEngine.Choice choice = database.migrate(EnginePreference.AUTO);
+                StorageEngine.Choice choice = SchemaMigrator.migrate(database, EnginePreference.AUTO);
 
                 assertThat(choice.engine()).isEqualTo(StorageEngine.POSTGRESQL);
                 assertThat(choice.reason()).isEqualTo("CREATE EXTENSION timescaledb failed: FATAL: terminating "
@@ -133,21 +133,21 @@ class TimescaleNotPreloadedIT {
                 EventBatch batch = new EventBatch(2);
                 batch.add(HOUR_START_MS + 1, "alice", EventKind.CLICK);
                 batch.add(HOUR_START_MS + 2, "bob", EventKind.IMPRESSION);
-                new CopyBatchSink(database.dataSource(), 1_000).write(batch);
+                new CopyBatchSink(database.dataSource(), 1_000, 24, System::currentTimeMillis).write(batch);
                 assertThat(new HourlyStats(database.dataSource()).read(HOUR_START_MS))
                         .isEqualTo(new HourlyCounts(2, 1, 1));
-                assertThat(database.reachable()).isTrue();
+                assertThat(Pools.answer(database)).isTrue();
             }
         }
         try (TestDatabase test = TestDatabase.create(server.getJdbcUrl("postgres", "postgres"))) {
             showATimescaledbSetting(test.url());
             try (Database database = new Database(test.url(), null, null, 2)) {
-                assertThatThrownBy(() -> database.migrate(EnginePreference.TIMESCALEDB))
+                assertThatThrownBy(() -> SchemaMigrator.migrate(database, EnginePreference.TIMESCALEDB))
                         .isInstanceOf(StorageEngine.UnavailableException.class)
                         .hasMessage("CREATE EXTENSION timescaledb failed: FATAL: terminating connection due to "
                                 + "administrator command");
                 assertThat(test.queryLong("SELECT count(*) FROM pg_tables WHERE tablename = 'events'")).isZero();
-                assertThat(database.reachable()).isTrue();
+                assertThat(Pools.answer(database)).isTrue();
             }
         }
     }
@@ -156,11 +156,11 @@ class TimescaleNotPreloadedIT {
     void insistingOnTimescaledbStopsWithItsOneLineReason() throws Exception {
         try (TestDatabase test = TestDatabase.create(server.getJdbcUrl("postgres", "postgres"));
              Database database = new Database(test.url(), null, null, 2)) {
-            assertThatThrownBy(() -> database.migrate(EnginePreference.TIMESCALEDB))
+            assertThatThrownBy(() -> SchemaMigrator.migrate(database, EnginePreference.TIMESCALEDB))
                     .isInstanceOf(StorageEngine.UnavailableException.class)
                     .hasMessage("timescaledb is installed but not preloaded (it is not in "
                             + "shared_preload_libraries)");
-            assertThat(database.reachable()).isTrue();
+            assertThat(Pools.answer(database)).isTrue();
         }
     }
 }

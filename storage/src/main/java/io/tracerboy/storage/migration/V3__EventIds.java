@@ -1,7 +1,6 @@
 package io.tracerboy.storage.migration;
 
 import io.tracerboy.storage.StorageEngine;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import org.flywaydb.core.api.migration.BaseJavaMigration;
@@ -22,19 +21,8 @@ public final class V3__EventIds extends BaseJavaMigration {
                     + " hour timestamptz NOT NULL,"
                     + " event_id text COLLATE \"C\" NOT NULL,"
                     + " PRIMARY KEY (hour, event_id))");
-            boolean hypertables;
-            try (ResultSet rs = statement.executeQuery(
-                    "SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'")) {
-                rs.next();
-                hypertables = rs.getLong(1) > 0;
-            }
-            if (hypertables) {
-                try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM timescaledb_information.hypertables "
-                        + "WHERE hypertable_name = 'events'")) {
-                    rs.next();
-                    hypertables = rs.getLong(1) > 0;
-                }
-            }
+            StorageEngine engine = StorageEngine.inUse(context.getConnection());
+            boolean hypertables = engine == StorageEngine.TIMESCALEDB;
             if (hypertables) {
                 statement.execute("SELECT create_hypertable(relation => 'event_ids', "
                         + "dimension => by_range('hour', INTERVAL '1 hour'))");
@@ -45,7 +33,7 @@ public final class V3__EventIds extends BaseJavaMigration {
                     ? " PERFORM drop_chunks('event_ids', older_than => now() - retention);"
                     : " DELETE FROM event_ids WHERE hour < now() - retention;")
                     + " END $$");
-            if (!hypertables && StorageEngine.isDistributed(context.getConnection(), "events")) {
+            if (engine == StorageEngine.CITUS) {
                 // Citus: by the id, so the unique key (hour, id) is checked within one shard. Last: Citus refuses
                 // to propagate the function once the transaction has run a parallel (multi-shard) command.
                 statement.execute("SELECT create_distributed_table('event_ids', 'event_id')");
