@@ -40,7 +40,8 @@ jdbc_url() {
     echo "jdbc:postgresql://127.0.0.1:$(sed -n 4p "$WORK/pgdata-$1/postmaster.pid")/postgres?user=postgres"
 }
 # A random hour of 2020 per run, so runs against a shared DATABASE_URL never mix.
-random_hour() { echo $(( (1577836800 + (RANDOM * 32768 + RANDOM) % 8760 * 3600) * 1000 )); }
+# A random past hour of the last week (events older than EVENT_RETENTION_HOURS, 168 by default, are refused).
+random_hour() { echo $(( ($(date +%s) / 3600 - 2 - RANDOM % 150) * 3600 * 1000 )); }
 
 java -cp "$BENCH_JAR" io.tracerboy.bench.Bare204Server "$BARE_PORT" "$(nproc)" > "$WORK/bare.log" 2>&1 &
 BARE_PID=$!

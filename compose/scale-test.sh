@@ -76,8 +76,9 @@ for port in "${PORTS[@]}" "$GATEWAY_PORT"; do
     for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 done
 
-# Two hours of a random day of 2021, 20 000 users overlapping across replicas (round-robin spreads every user).
-export HOUR_MS=$(( (1609459200 + (RANDOM % 360) * 86400) * 1000 )) HOURS=2 USERS=20000
+# Two random past hours of the last week (within EVENT_RETENTION_HOURS), 20 000 users overlapping across replicas
+# (round-robin spreads every user).
+export HOUR_MS=$(( ($(date +%s) / 3600 - 3 - RANDOM % 150) * 3600 * 1000 )) HOURS=2 USERS=20000
 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" -s benchmarks/wrk/post-events.lua "http://127.0.0.1:$GATEWAY_PORT" > "$WORK/wrk.out"
 ACKED=$(awk '$1 == "TB_204" {print $2}' "$WORK/wrk.out")
 

@@ -1,7 +1,7 @@
 -- Paced POST /analytics load for the tuning sweep: each connection waits DELAY_MS between requests, so the offered
 -- rate is about connections * 1000 / DELAY_MS. With BURST=1 the delay drops to 0 (as fast as possible) for the first
 -- 3 seconds of every 10, a burst many times the base rate.
-local hour_ms = tonumber(os.getenv("HOUR_MS") or "1577836800000")
+local hour_ms = tonumber(os.getenv("HOUR_MS") or "") or math.floor(os.time() / 3600) * 3600000 -- default: this hour
 local delay_ms = tonumber(os.getenv("DELAY_MS") or "3")
 local burst = os.getenv("BURST") == "1"
 local counter = 0

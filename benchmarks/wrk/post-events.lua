@@ -1,6 +1,6 @@
 -- POST /analytics load for wrk: 90% impressions, 10% clicks, USERS distinct users, in the HOURS (default 1) UTC hours
 -- from HOUR_MS on (so GETs of those hours reconcile the run). Counts the 204s it receives and prints "TB_204 <n>" at the end.
-local hour_ms = tonumber(os.getenv("HOUR_MS") or "1577836800000")
+local hour_ms = tonumber(os.getenv("HOUR_MS") or "") or math.floor(os.time() / 3600) * 3600000 -- default: this hour
 local users = tonumber(os.getenv("USERS") or "100000")
 local hours = tonumber(os.getenv("HOURS") or "1")
 local threads = {}

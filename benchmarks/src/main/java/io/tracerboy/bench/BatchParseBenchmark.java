@@ -2,6 +2,7 @@ package io.tracerboy.bench;
 
 import io.tracerboy.ingest.BatchParser;
 import io.tracerboy.ingest.EventRing;
+import io.tracerboy.ingest.EventWindow;
 import io.tracerboy.ingest.PipelineStats;
 import io.tracerboy.ingest.TrackedEvent;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +40,7 @@ public class BatchParseBenchmark {
     private static final int EVENTS = 1_000;
     private static final long HOUR_START_MS = 1_764_363_600_000L;
 
-    private final BatchParser parser = new BatchParser(10_000, 16_384);
+    private final BatchParser parser = new BatchParser(10_000, 16_384, EventWindow.ANY);
     private byte[] plain;
     private byte[] withIds;
     private List<TrackedEvent> parsed;

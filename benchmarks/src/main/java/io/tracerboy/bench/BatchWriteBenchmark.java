@@ -5,6 +5,7 @@ import io.tracerboy.ingest.EventKind;
 import io.tracerboy.ingest.Hours;
 import io.tracerboy.storage.BinaryCopyEncoder;
 import io.tracerboy.storage.CopyBatchSink;
+import io.tracerboy.storage.RetentionKeeper;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Timestamp;
@@ -85,7 +86,8 @@ public class BatchWriteBenchmark {
     @Setup(Level.Iteration)
     public void empty() throws Exception {
         bench.execute("TRUNCATE events, hourly_users, hourly_stats, written_batches");
-        sink = new CopyBatchSink(bench.database.dataSource(), 1_000_000, 24, System::currentTimeMillis);
+        sink = new CopyBatchSink(bench.database.dataSource(), 1_000_000, new RetentionKeeper.Retention(168, 168, 24),
+                System::currentTimeMillis);
     }
 
     @TearDown(Level.Trial)

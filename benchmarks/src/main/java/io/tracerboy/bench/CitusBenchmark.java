@@ -6,6 +6,7 @@ import io.tracerboy.ingest.Hours;
 import io.tracerboy.storage.CopyBatchSink;
 import io.tracerboy.storage.Database;
 import io.tracerboy.storage.EnginePreference;
+import io.tracerboy.storage.RetentionKeeper;
 import io.tracerboy.storage.SchemaMigrator;
 import io.tracerboy.testsupport.TestDatabase;
 import java.sql.Connection;
@@ -64,7 +65,8 @@ public final class CitusBenchmark {
     private static void reset(String url, int shards) throws Exception {
         try (Connection db = DriverManager.getConnection(url); Statement statement = db.createStatement()) {
             statement.execute("DROP TABLE IF EXISTS events, hourly_users, hourly_stats, written_batches, dead_letters,"
-                    + " event_ids, flyway_schema_history CASCADE");
+                    + " event_ids, legacy_event_ids, events_legacy, hourly_users_legacy, request_keys,"
+                    + " flyway_schema_history CASCADE");
             statement.execute("DROP FUNCTION IF EXISTS prune_event_ids(interval)");
             statement.execute("ALTER DATABASE " + db.getCatalog() + " SET citus.shard_count = " + shards);
         }
@@ -77,7 +79,8 @@ public final class CitusBenchmark {
             try (Connection db = database.dataSource().getConnection(); Statement statement = db.createStatement()) {
                 statement.execute("TRUNCATE events, hourly_users, hourly_stats, written_batches");
             }
-            CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000, 24, System::currentTimeMillis);
+            CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000,
+                    new RetentionKeeper.Retention(168, 168, 24), System::currentTimeMillis);
             SplittableRandom random = new SplittableRandom(7);
             long hourMs = Hours.startMs(System.currentTimeMillis());
             EventBatch batch = new EventBatch(batchSize);
@@ -146,7 +149,8 @@ public final class CitusBenchmark {
                         int writer = w;
                         threads[w] = new Thread(() -> {
                             try {
-                                CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000, 24,
+                                CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000,
+                                        new RetentionKeeper.Retention(168, 168, 24),
                                         System::currentTimeMillis);
                                 SplittableRandom random = new SplittableRandom(writer);
                                 EventBatch batch = new EventBatch(10_000);

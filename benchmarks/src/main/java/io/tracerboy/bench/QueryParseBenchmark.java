@@ -1,6 +1,7 @@
 package io.tracerboy.bench;
 
 import io.tracerboy.ingest.AnalyticsQuery;
+import io.tracerboy.ingest.EventWindow;
 import io.tracerboy.ingest.TrackedEvent;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -36,11 +37,11 @@ public class QueryParseBenchmark {
 
     @Benchmark
     public TrackedEvent plainAscii() {
-        return AnalyticsQuery.parseEvent(plain, 0);
+        return AnalyticsQuery.parseEvent(plain, 0, EventWindow.ANY);
     }
 
     @Benchmark
     public TrackedEvent percentEncodedUtf8() {
-        return AnalyticsQuery.parseEvent(encoded, 0);
+        return AnalyticsQuery.parseEvent(encoded, 0, EventWindow.ANY);
     }
 }

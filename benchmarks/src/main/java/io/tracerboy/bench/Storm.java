@@ -1,6 +1,7 @@
 package io.tracerboy.bench;
 
 import io.tracerboy.ingest.Hours;
+import io.tracerboy.storage.EventKeys;
 import io.tracerboy.testsupport.JarProcess;
 import io.tracerboy.testsupport.Reconciler;
 import io.tracerboy.testsupport.TcpProxy;
@@ -50,7 +51,7 @@ import java.util.regex.Pattern;
  * with every connection of that replica; a replica {@code SIGKILL}ed and restarted (committed mode only); a replica
  * {@code SIGTERM}ed and restarted.
  *
- * <p>The audit: every acknowledged event is stored exactly once (its id in {@code event_ids}, and {@code events} per
+ * <p>The audit: every acknowledged event is stored exactly once (its key in {@code events}, and {@code events} per
  * hour, user and kind exactly what the stored ids say); nothing unacknowledged is stored twice; every hour's
  * {@code hourly_stats} equals the recount from {@code events} and {@code GET}; {@code dead_letters} is empty; each
  * surviving replica wrote everything it accepted and no less than its clients saw acknowledged.
@@ -674,24 +675,33 @@ public final class Storm {
             for (int c = 0; c < CLIENTS; c++) {
                 storedIds[c] = new BitSet();
             }
-            // The ids counted: each (hour, id) at most once by the primary key; the hour must be the event's.
+            // The ids counted: each (timestamp, user, id) at most once by events' unique (ts, event_key); every key
+            // stored must be one sent, at the timestamp it was sent with.
+            Map<String, Long> sentKeys = new HashMap<>();
+            for (int c = 0; c < CLIENTS; c++) {
+                for (int seq = 0; seq < logs[c].sent; seq++) {
+                    sentKeys.put(logs[c].timestamps[seq] + "/" + EventKeys.of("u" + user(c, seq), eventId(c, seq)),
+                            (long) c << 32 | seq);
+                }
+            }
             Map<String, Long> expected = new HashMap<>();
             try (Statement query = db.createStatement();
-                 ResultSet rs = query.executeQuery("SELECT extract(epoch FROM hour)::bigint * 1000, event_id "
-                         + "FROM event_ids")) {
+                 ResultSet rs = query.executeQuery("SELECT (extract(epoch FROM ts) * 1000)::bigint, event_key "
+                         + "FROM events WHERE event_key IS NOT NULL")) {
                 while (rs.next()) {
-                    String[] parts = rs.getString(2).substring(1).split("-");
-                    int client = Integer.parseInt(parts[0]);
-                    int seq = Integer.parseInt(parts[1]);
-                    if (seq >= logs[client].sent || Hours.startMs(logs[client].timestamps[seq]) != rs.getLong(1)) {
-                        problems.add("event_ids holds " + rs.getString(2) + " in an hour it was not sent for");
+                    Long sentAs = sentKeys.get(rs.getLong(1) + "/" + rs.getLong(2));
+                    if (sentAs == null) {
+                        problems.add("events holds key " + rs.getLong(2) + " at " + rs.getLong(1)
+                                + ", which was never sent");
                         continue;
                     }
+                    int client = (int) (sentAs >>> 32);
+                    int seq = (int) (long) sentAs;
                     if (storedIds[client].get(seq)) {
                         duplicated++;
                     }
                     storedIds[client].set(seq);
-                    long hour = rs.getLong(1);
+                    long hour = Hours.startMs(rs.getLong(1));
                     hours.add(hour);
                     expected.merge(hour + "/u" + user(client, seq) + "/" + (click(client, seq) ? 0 : 1), 1L,
                             Long::sum);

@@ -1,6 +1,7 @@
 package io.tracerboy.edge;
 
 import io.tracerboy.ingest.AnalyticsQuery;
+import io.tracerboy.ingest.EventWindow;
 import io.tracerboy.ingest.CommitListener;
 import io.tracerboy.ingest.EventRing;
 import io.tracerboy.ingest.InvalidRequestException;
@@ -32,9 +33,11 @@ final class IngestHandler implements HttpHandler {
     private final long maxBodyBytes;
     private final long requestTimeoutMs;
     private final PipelineStats stats;
+    private final EventWindow window;
 
     IngestHandler(EventRing ring, PipelineStats stats, LongSupplier millisClock, ServiceState state, AckMode ackMode,
-                  long maxBodyBytes, long requestTimeoutMs) {
+                  long maxBodyBytes, long requestTimeoutMs, EventWindow window) {
+        this.window = window;
         this.ring = ring;
         this.stats = stats;
         this.millisClock = millisClock;
@@ -69,7 +72,7 @@ final class IngestHandler implements HttpHandler {
     private void accept(HttpServerExchange exchange, boolean hadBody) {
         TrackedEvent event;
         try {
-            event = AnalyticsQuery.parseEvent(exchange.getQueryString(), millisClock.getAsLong());
+            event = AnalyticsQuery.parseEvent(exchange.getQueryString(), millisClock.getAsLong(), window);
         } catch (InvalidRequestException bad) {
             stats.reject(Rejection.INVALID);
             String reason = bad.getMessage();

@@ -95,8 +95,14 @@ public final class Setting<T> {
             "most events in one POST /analytics/batch; at most RING_SIZE, since a batch enters the ring whole");
     public static final Setting<Integer> MAX_LINE_BYTES = integer("MAX_LINE_BYTES", 16_384, 64, 1_048_576, "bytes",
             "longest line (one event) of a POST /analytics/batch body");
-    public static final Setting<Integer> EVENT_ID_RETENTION_HOURS = integer("EVENT_ID_RETENTION_HOURS", 24, 1, 8_760,
-            "hours", "how long event ids are remembered, by the hour of the event; a resend after that counts again");
+    public static final Setting<Integer> EVENT_RETENTION_HOURS = integer("EVENT_RETENTION_HOURS", 168, 1, 87_600,
+            "hours", "how long raw events are kept, by whole days; events older than this (or than"
+                    + " USER_RETENTION_HOURS) are refused with a 400");
+    public static final Setting<Integer> USER_RETENTION_HOURS = integer("USER_RETENTION_HOURS", 168, 1, 87_600,
+            "hours", "how long each hour's set of users is kept, by whole days; a late event for an hour needs it");
+    public static final Setting<Integer> EVENT_ID_RETENTION_HOURS = integer("EVENT_ID_RETENTION_HOURS", 24, 1, 87_600,
+            "hours", "how long event ids are remembered, by the hour of the event; a resend after that counts again;"
+                    + " at most EVENT_RETENTION_HOURS, which it follows when shorter and this is unset");
     public static final Setting<Integer> REQUEST_TIMEOUT_MS = integer("REQUEST_TIMEOUT_MS", 10_000, 100, 600_000, "ms",
             "time a client has to send a whole request once it started");
     public static final Setting<Integer> IDLE_TIMEOUT_MS = integer("IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000, "ms",

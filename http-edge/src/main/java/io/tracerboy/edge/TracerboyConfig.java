@@ -28,6 +28,16 @@ public final class TracerboyConfig {
             throw new ConfigException(sources.get(Setting.MAX_BATCH_EVENTS) + ": expected at most RING_SIZE ("
                     + get(Setting.RING_SIZE) + "), found '" + maxBatchEvents + "'");
         }
+        if (get(Setting.EVENT_ID_RETENTION_HOURS) > get(Setting.EVENT_RETENTION_HOURS)) {
+            // An id is remembered in its event's row: it cannot outlive the row. Unset, it follows a shorter one.
+            if (raw.get(Setting.EVENT_ID_RETENTION_HOURS) == null) {
+                values.put(Setting.EVENT_ID_RETENTION_HOURS, get(Setting.EVENT_RETENTION_HOURS));
+            } else {
+                throw new ConfigException(sources.get(Setting.EVENT_ID_RETENTION_HOURS)
+                        + ": expected at most EVENT_RETENTION_HOURS (" + get(Setting.EVENT_RETENTION_HOURS)
+                        + "), found '" + get(Setting.EVENT_ID_RETENTION_HOURS) + "'");
+            }
+        }
         if (get(Setting.ADMIN_TOKEN) != null && get(Setting.ADMIN_TOKEN_FILE) != null) {
             throw new ConfigException(sources.get(Setting.ADMIN_TOKEN_FILE)
                     + ": expected unset when ADMIN_TOKEN is set, found both set");

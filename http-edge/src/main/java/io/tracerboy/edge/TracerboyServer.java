@@ -4,6 +4,8 @@ import io.tracerboy.ingest.BatchParser;
 import io.tracerboy.ingest.BatchPolicy;
 import io.tracerboy.ingest.BatchingConsumer;
 import io.tracerboy.ingest.EventRing;
+import io.tracerboy.ingest.EventWindow;
+import io.tracerboy.ingest.Hours;
 import io.tracerboy.ingest.PipelineStats;
 import io.tracerboy.ingest.RetryBackoff;
 import io.tracerboy.storage.CopyBatchSink;
@@ -76,8 +78,10 @@ public final class TracerboyServer implements AutoCloseable {
         // In the order events flow: ring, writer, schema; then the observers; then the HTTP edge.
         ring = new EventRing(config.get(Setting.RING_SIZE), System::nanoTime, stats, () -> state.accepting);
         BatchPolicy policy = LiveSettings.policy(config);
-        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), config.get(Setting.USER_CACHE_PAIRS),
-                config.get(Setting.EVENT_ID_RETENTION_HOURS), millisClock);
+        RetentionKeeper.Retention kept = new RetentionKeeper.Retention(config.get(Setting.EVENT_RETENTION_HOURS),
+                config.get(Setting.USER_RETENTION_HOURS), config.get(Setting.EVENT_ID_RETENTION_HOURS));
+        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), config.get(Setting.USER_CACHE_PAIRS), kept,
+                millisClock);
         consumer = new BatchingConsumer(ring, policy, sink, BACKOFF, System::nanoTime, Thread::sleep, stats);
         migrator = new SchemaMigrator(database, config.get(Setting.STORAGE_ENGINE), BACKOFF, System::nanoTime,
                 new SchemaMigrator.Listener() {
@@ -87,8 +91,7 @@ public final class TracerboyServer implements AutoCloseable {
                                 choice.reason());
                         state.migrated = true;
                         consumer.start();
-                        retention = new RetentionKeeper(database.dataSource(), choice.engine(),
-                                config.get(Setting.EVENT_ID_RETENTION_HOURS), millisClock);
+                        retention = new RetentionKeeper(database.dataSource(), choice.engine(), kept, millisClock);
                         retention.start();
                     }
 
@@ -104,11 +107,12 @@ public final class TracerboyServer implements AutoCloseable {
         metrics = new TracerboyMetrics(stats, ring, consumer::oldestUnwrittenAgeNanos);
         consumer.setFlushListener(metrics);
 
+        EventWindow window = eventWindow(config);
         IngestHandler ingest = new IngestHandler(ring, stats, millisClock, state,
                 config.get(Setting.ACK_MODE), config.get(Setting.MAX_BODY_BYTES),
-                config.get(Setting.REQUEST_TIMEOUT_MS));
+                config.get(Setting.REQUEST_TIMEOUT_MS), window);
         BatchIngestHandler batchIngest = new BatchIngestHandler(ring, stats, new BatchParser(
-                config.get(Setting.MAX_BATCH_EVENTS), config.get(Setting.MAX_LINE_BYTES)), millisClock,
+                config.get(Setting.MAX_BATCH_EVENTS), config.get(Setting.MAX_LINE_BYTES), window), millisClock,
                 state, config.get(Setting.ACK_MODE), config.get(Setting.MAX_BATCH_BYTES),
                 config.get(Setting.REQUEST_TIMEOUT_MS));
         ReadinessHandler readiness = new ReadinessHandler(state, stats, database::lastKnownReachable);
@@ -167,6 +171,14 @@ public final class TracerboyServer implements AutoCloseable {
                 .setSocketOption(Options.CONNECTION_LOW_WATER, config.get(Setting.MAX_CONNECTIONS))
                 .setHandler(inFlight)
                 .build();
+    }
+
+    /** Events are accepted as far back as both their day and their hour's set of users are kept. */
+    private static EventWindow eventWindow(TracerboyConfig config) {
+        int eventHours = config.get(Setting.EVENT_RETENTION_HOURS);
+        int userHours = config.get(Setting.USER_RETENTION_HOURS);
+        return userHours < eventHours ? new EventWindow(userHours * Hours.HOUR_MS, "USER_RETENTION_HOURS")
+                : new EventWindow(eventHours * Hours.HOUR_MS, "EVENT_RETENTION_HOURS");
     }
 
     /**
@@ -258,6 +270,12 @@ public final class TracerboyServer implements AutoCloseable {
     /** The settings that can change while running (the admin API's view). */
     LiveSettings liveSettings() {
         return settings;
+    }
+
+    /** What retention last did; {@link RetentionKeeper.Status#NONE} until its first run after the migration. */
+    public RetentionKeeper.Status retentionStatus() {
+        RetentionKeeper keeper = retention;
+        return keeper == null ? RetentionKeeper.Status.NONE : keeper.status();
     }
 
     public PipelineStats stats() {

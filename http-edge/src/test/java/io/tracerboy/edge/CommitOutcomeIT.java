@@ -2,7 +2,9 @@ package io.tracerboy.edge;
 
 import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.tracerboy.ingest.Hours;
 import io.tracerboy.testsupport.TcpProxy;
 import io.tracerboy.testsupport.TestDatabase;
 import java.net.URI;
@@ -20,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * with a status the gateway does not retry, so a retry cannot count it twice behind the client's back.
  */
 class CommitOutcomeIT {
-    private static final String EVENT = "/analytics?timestamp=1764363600000&user=u1&event=click";
+    private static final String EVENT = "/analytics?timestamp=" + (Hours.startMs(System.currentTimeMillis())
+            - Hours.HOUR_MS) + "&user=u1&event=click";
 
     private static HttpResponse<String> postThenStopWhenTheCutHappened(TestDatabase database, String cutAfter)
             throws Exception {
@@ -30,6 +33,8 @@ class CommitOutcomeIT {
                     Map.of("ACK_MODE", "committed", "SHUTDOWN_TIMEOUT_MS", "1000"));
             try {
                 assertThat(server.awaitReady(60_000)).isTrue();
+                // Retention's first run commits too (partitions ahead): the cut must find the writer's statement.
+                await().atMost(Duration.ofSeconds(30)).until(() -> server.retentionStatus().ranAtMs() > 0);
                 proxy.loseReplyTo(cutAfter);
                 CompletableFuture<HttpResponse<String>> answer = TestServers.http.sendAsync(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + server.port() + EVENT)).POST(

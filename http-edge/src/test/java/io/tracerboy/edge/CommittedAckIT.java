@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /** {@code ACK_MODE=committed}: a 204 means the row is committed. */
 class CommittedAckIT {
-    private static final long HOUR_START_MS = Hours.startMs(1_650_000_000_000L);
+    // A past hour within every retention (events older than EVENT_RETENTION_HOURS are refused).
+    private static final long HOUR_START_MS = Hours.startMs(System.currentTimeMillis()) - 3 * Hours.HOUR_MS;
 
     private static CompletableFuture<HttpResponse<String>> postAsync(TracerboyServer server, String user) {
         return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().sendAsync(HttpRequest.newBuilder(

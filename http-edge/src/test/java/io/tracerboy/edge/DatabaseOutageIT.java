@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /** Database outages caused for real through a TCP proxy; every assertion compares rows with 204s. */
 class DatabaseOutageIT {
-    private static final long HOUR_START_MS = Hours.startMs(1_600_000_000_000L);
+    // A past hour within every retention (events older than EVENT_RETENTION_HOURS are refused).
+    private static final long HOUR_START_MS = Hours.startMs(System.currentTimeMillis()) - 3 * Hours.HOUR_MS;
 
     private static void await(String what, BooleanSupplier condition) {
         Awaitility.await(what).atMost(Duration.ofSeconds(60)).until(condition::getAsBoolean);

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * The real jar as a child process under load: SIGTERM, and kill -9 in committed mode; rows are counted against 204s.
  */
 class GracefulShutdownIT {
-    private static final long HOUR_START_MS = Hours.startMs(1_700_000_000_000L);
+    // A past hour within every retention (events older than EVENT_RETENTION_HOURS are refused).
+    private static final long HOUR_START_MS = Hours.startMs(System.currentTimeMillis()) - 3 * Hours.HOUR_MS;
     private static final String STOPPING = "stopping: refusing new events, writing buffered ones";
     private static final String MIGRATED = "schema migrated";
 

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class HttpApiIT {
-    private static final long PAST_HOUR_START_MS = Hours.startMs(1_700_000_000_000L);
+    // A past hour within every retention (events older than EVENT_RETENTION_HOURS are refused).
+    private static final long PAST_HOUR_START_MS = Hours.startMs(System.currentTimeMillis()) - 3 * Hours.HOUR_MS;
 
     private static TestDatabase database;
     private static TracerboyServer server;

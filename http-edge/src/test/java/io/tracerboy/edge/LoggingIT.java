@@ -33,7 +33,8 @@ class LoggingIT {
             assertThat(lines).noneMatch(line -> line.contains("password=" + secret));
             assertThat(lines).anyMatch(line -> line.contains("configuration") && line.contains("password=****")
                     && line.contains("LOG_FORMAT=json"));
-            assertThat(lines).anyMatch(line -> line.contains("storage engine: PostgreSQL: plain tables ("));
+            assertThat(lines).anyMatch(line -> line.contains(
+                    "storage engine: PostgreSQL: events and hourly_users partitioned by day ("));
             assertThat(lines).anyMatch(line -> line.contains("\"level\":\"INFO\"") && line.contains(
                     "\"formattedMessage\":"));
         }

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /** An event the database refuses, inside a batch of good ones, ends in dead_letters; its neighbours are written. */
 class PoisonEventIT {
-    private static final long HOUR_START_MS = Hours.startMs(1_620_000_000_000L);
+    // A past hour within every retention (events older than EVENT_RETENTION_HOURS are refused).
+    private static final long HOUR_START_MS = Hours.startMs(System.currentTimeMillis()) - 3 * Hours.HOUR_MS;
 
     @Test
     void aRefusedEventIsDeadLetteredWhileTheRestOfItsBatchIsWritten() throws Exception {

@@ -212,6 +212,17 @@ class TracerboyConfigTest {
     }
 
     @Test
+    void eventIdsCannotOutliveTheEventsThatHoldThemAndUnsetTheyFollowAShorterEventRetention() {
+        assertThatThrownBy(() -> fromEnv(Map.of("EVENT_RETENTION_HOURS", "12", "EVENT_ID_RETENTION_HOURS", "24")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("EVENT_ID_RETENTION_HOURS: expected at most EVENT_RETENTION_HOURS (12), found '24'");
+        assertThat(fromEnv(Map.of("EVENT_RETENTION_HOURS", "12")).get(Setting.EVENT_ID_RETENTION_HOURS)).isEqualTo(12);
+        TracerboyConfig defaults = fromEnv(Map.of());
+        assertThat(List.of(defaults.get(Setting.EVENT_RETENTION_HOURS), defaults.get(Setting.USER_RETENTION_HOURS),
+                defaults.get(Setting.EVENT_ID_RETENTION_HOURS))).containsExactly(168, 168, 24);
+    }
+
+    @Test
     void anEmptyDatabaseUrlMeansTheEmbeddedDatabase() {
         assertThat(fromEnv(Map.of("DATABASE_URL", "")).get(Setting.DATABASE_URL)).isNull();
         assertThat(fromEnv(Map.of()).describe()).containsEntry("DATABASE_URL", "(embedded PostgreSQL)")

@@ -33,22 +33,27 @@ public final class AnalyticsQuery {
     }
 
     /** Validates a POST query; a missing {@code timestamp} takes {@code nowMs}, the server's receive time. */
-    public static TrackedEvent parseEvent(String rawQuery, long nowMs) {
+    public static TrackedEvent parseEvent(String rawQuery, long nowMs, EventWindow window) {
         String[] values = new String[POST_NAMES.length];
         QueryString.decode(rawQuery, POST_NAMES, values);
-        return event(values[0], values[1], values[2], values[3], nowMs);
+        return event(values[0], values[1], values[2], values[3], nowMs, window);
     }
 
     /**
      * Validates one event's fields as sent (null when absent), by the rules both the query form and the batch body
-     * follow; a missing {@code timestamp} takes {@code nowMs}, unless the event has an id.
+     * follow; a missing {@code timestamp} takes {@code nowMs}, unless the event has an id; a timestamp sent must lie
+     * in {@code window}.
      */
-    static TrackedEvent event(String timestamp, String user, String event, String eventId, long nowMs) {
+    static TrackedEvent event(String timestamp, String user, String event, String eventId, long nowMs,
+                              EventWindow window) {
         if (eventId != null && timestamp == null) {
             throw new InvalidRequestException("timestamp: expected a value with id, so that a resent event lands in "
                     + "the same hour, found nothing");
         }
         long timestampMs = timestamp == null ? nowMs : parseTimestamp(timestamp);
+        if (timestamp != null) {
+            window.check(timestampMs, nowMs);
+        }
         String validUser = validText("user", "a user id", user, MAX_USER_BYTES);
         EventKind kind = event == null ? null : EventKind.fromWireName(event);
         if (kind == null) {

@@ -85,10 +85,12 @@ public final class BatchParser {
     private final JsonFactory json;
     private final int maxEvents;
     private final int maxLineBytes;
+    private final EventWindow window;
 
     /** {@code maxEvents} per request and {@code maxLineBytes} per NDJSON line (or per array element's text). */
-    public BatchParser(int maxEvents, int maxLineBytes) {
+    public BatchParser(int maxEvents, int maxLineBytes, EventWindow window) {
         this.maxEvents = maxEvents;
+        this.window = window;
         this.maxLineBytes = maxLineBytes;
         // A string or field name longer than a line makes its event longer than MAX_LINE_BYTES: stop reading there.
         this.json = JsonFactory.builder().streamReadConstraints(StreamReadConstraints.builder()
@@ -274,7 +276,7 @@ public final class BatchParser {
                 return;
             }
             try {
-                events.add(AnalyticsQuery.event(values[0], values[1], values[2], values[3], nowMs));
+                events.add(AnalyticsQuery.event(values[0], values[1], values[2], values[3], nowMs, window));
             } catch (InvalidRequestException invalid) {
                 error(position, invalid.getMessage());
             }

@@ -44,7 +44,8 @@ class AnalyticsQueryTest {
     @ParameterizedTest
     @MethodSource("acceptedPosts")
     void acceptsValidEvents(String query, long timestampMs, String user, EventKind kind) {
-        assertThat(AnalyticsQuery.parseEvent(query, NOW_MS)).isEqualTo(new TrackedEvent(timestampMs, user, kind));
+        assertThat(AnalyticsQuery.parseEvent(query, NOW_MS, EventWindow.ANY))
+                .isEqualTo(new TrackedEvent(timestampMs, user, kind));
     }
 
     static Stream<Arguments> refusedPosts() {
@@ -121,7 +122,7 @@ class AnalyticsQueryTest {
     @ParameterizedTest
     @MethodSource("refusedPosts")
     void refusesInvalidEventsWithAOneLineReason(String query, String message) {
-        assertThatThrownBy(() -> AnalyticsQuery.parseEvent(query, NOW_MS))
+        assertThatThrownBy(() -> AnalyticsQuery.parseEvent(query, NOW_MS, EventWindow.ANY))
                 .isInstanceOf(InvalidRequestException.class)
                 .hasMessage(message)
                 .hasMessageNotContaining("\n");

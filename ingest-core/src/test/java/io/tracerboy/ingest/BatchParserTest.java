@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class BatchParserTest {
     private static final long NOW_MS = 1_764_363_600_000L; // 2025-11-28T21:00:00Z
-    private final BatchParser parser = new BatchParser(10, 512);
+    private final BatchParser parser = new BatchParser(10, 512, EventWindow.ANY);
 
     private BatchParser.Result ndjson(String body) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
@@ -178,7 +178,8 @@ class BatchParserTest {
                 .isInstanceOf(InvalidRequestException.class)
                 .hasMessage("body: expected JSON nested at most 1000 levels deep, found deeper nesting in the "
                         + "element at index 0");
-        assertThatThrownBy(() -> array(new BatchParser(10, 4_096), "[{\"user\":\"a\",\"event\":\"click\"},{\"x\":"
+        assertThatThrownBy(() -> array(new BatchParser(10, 4_096, EventWindow.ANY),
+                "[{\"user\":\"a\",\"event\":\"click\"},{\"x\":"
                 + "1".repeat(2_000) + "}]"))
                 .isInstanceOf(InvalidRequestException.class)
                 .hasMessage("body: expected numbers of at most 1000 digits, found a longer one in the element at "
@@ -199,7 +200,7 @@ class BatchParserTest {
 
     @Test
     void anNdjsonLineBeyondTheParsersLimitsIsAEventErrorInOurOwnWords() {
-        BatchParser roomy = new BatchParser(10, 4_096);
+        BatchParser roomy = new BatchParser(10, 4_096, EventWindow.ANY);
         byte[] body = ("{\"user\":\"u\",\"event\":\"click\",\"x\":" + "1".repeat(2_000) + "}\n"
                 + "{\"user\":\"u\",\"event\":\"click\",\"x\":" + "[".repeat(1_500) + "]".repeat(1_500) + "}")
                 .getBytes(StandardCharsets.UTF_8);

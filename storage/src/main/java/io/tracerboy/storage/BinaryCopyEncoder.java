@@ -5,13 +5,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Encodes an {@link EventBatch} as PostgreSQL binary COPY data for {@code events (ts, user_id, kind)}. Binary needs no
- * escaping, so every user id validation accepts (tabs, newlines, backslashes, {@code \N}) round-trips exactly; it is
- * also cheaper to produce than text timestamps. The buffer is reused between batches: one encoder per writer thread.
+ * Encodes an {@link EventBatch} as PostgreSQL binary COPY data for {@code events (ts, user_id, kind, event_key)}.
+ * Binary needs no escaping, so every user id validation accepts (tabs, newlines, backslashes, {@code \N})
+ * round-trips exactly; it is also cheaper to produce than text timestamps. The buffer is reused between batches:
+ * one encoder per writer thread.
  */
 public final class BinaryCopyEncoder {
     /** COPY statement matching this encoding. */
-    public static final String COPY_SQL = "COPY events (ts, user_id, kind) FROM STDIN (FORMAT binary)";
+    public static final String COPY_SQL = "COPY events (ts, user_id, kind, event_key) FROM STDIN (FORMAT binary)";
 
     private static final byte[] HEADER = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0,
         0, 0, 0, 0, // flags
@@ -30,11 +31,16 @@ public final class BinaryCopyEncoder {
         length = HEADER.length;
     }
 
-    /** Appends event {@code i} of {@code batch} as one row. */
+    /** Appends event {@code i} of {@code batch} as one row without an event key. */
     public void row(EventBatch batch, int i) {
+        row(batch, i, false, 0);
+    }
+
+    /** Appends event {@code i} of {@code batch} as one row, with {@code eventKey} when {@code keyed} (else NULL). */
+    public void row(EventBatch batch, int i, boolean keyed, long eventKey) {
         String user = batch.userId(i);
-        ensure(2 + 12 + 4 + user.length() * 3 + 6);
-        putShort(3);
+        ensure(2 + 12 + 4 + user.length() * 3 + 6 + 12);
+        putShort(4);
         putInt(8);
         putLong(batch.timestampMs(i) * 1000 - PG_EPOCH_OFFSET_MICROS);
         int lengthAt = length;
@@ -43,6 +49,12 @@ public final class BinaryCopyEncoder {
         putIntAt(lengthAt, userBytes);
         putInt(2);
         putShort(batch.kind(i).code());
+        if (keyed) {
+            putInt(8);
+            putLong(eventKey);
+        } else {
+            putInt(-1); // NULL
+        }
     }
 
     /** Appends the end-of-data marker. */

@@ -12,25 +12,27 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.LongSupplier;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
+import org.postgresql.util.PSQLException;
 
 /**
- * Writes each batch in one transaction: binary COPY into {@code events}, new (hour, user) pairs into
- * {@code hourly_users}, and per-hour deltas into {@code hourly_stats}. Rows are locked in sorted order (pairs by hour
- * then user, stats by hour) so that several processes writing the same hours cannot deadlock, and each batch records
- * its id in {@code written_batches} so a retry after a lost COMMIT reply is not applied twice. Answers which events
- * were resends of an id already counted. Called on the writer thread only.
+ * Writes each batch in one transaction: binary COPY into {@code events} (with the key of each event that has an id),
+ * new (hour, user) pairs into {@code hourly_users}, and per-hour deltas into {@code hourly_stats}. Rows are locked in
+ * sorted order (keyed events by timestamp then key, pairs by hour then user, stats by hour) so that several processes
+ * writing the same rows cannot deadlock, and each batch records its id in {@code written_batches} so a retry after a
+ * lost COMMIT reply is not applied twice. Resends are found optimistically: the COPY goes first, and only when the
+ * unique index on (ts, event_key) refuses a row is the batch written again, asking which keys are stored first (and so
+ * for the next {@value #CAREFUL_BATCHES} batches: resends come in runs). A day partition a batch needs and does not
+ * find is created first, outside the batch's transaction. Answers which events were resends. Writer thread only.
  */
 public final class CopyBatchSink implements BatchSink {
     private static final String CLAIM_SQL =
@@ -46,58 +48,156 @@ public final class CopyBatchSink implements BatchSink {
             + " ON CONFLICT (hour) DO UPDATE SET unique_users = hourly_stats.unique_users + excluded.unique_users,"
             + " clicks = hourly_stats.clicks + excluded.clicks,"
             + " impressions = hourly_stats.impressions + excluded.impressions";
-    private static final String RESENDS_SQL = "INSERT INTO event_ids (hour, event_id)"
-            + " SELECT to_timestamp(h / 1000.0), e FROM unnest(?::bigint[], ?::text[]) AS t (h, e)"
-            + " ON CONFLICT DO NOTHING RETURNING extract(epoch FROM hour)::bigint * 1000, event_id";
     private static final String DEAD_LETTER_SQL =
             "INSERT INTO dead_letters (ts_ms, user_id, kind, reason) VALUES (?, ?, ?, ?)";
     private static final int COPY_CHUNK_BYTES = 1 << 16;
+    /** After the unique index refused a resend, how many batches ask first. */
+    private static final int CAREFUL_BATCHES = 100;
+    /** How often one write goes round when concurrent writers keep storing the same keys first. */
+    private static final int MAX_KEY_CONFLICTS = 3;
 
     private final DataSource dataSource;
     private final BinaryCopyEncoder encoder = new BinaryCopyEncoder();
     private final CommittedUsers committedUsers;
-    private final int eventIdRetentionHours;
+    private final Resends resends = new Resends();
+    private final RetentionKeeper.Retention retention;
     private final LongSupplier millisClock;
+    private final Set<Long> daysCovered = new HashSet<>();
+    private TimePartitions partitions;
+    private int carefulBatchesLeft;
 
     /**
      * {@code userCachePairs} bounds the in-process memory of committed (hour, user) pairs (0 turns it off); event ids
-     * are remembered for the hours of the last {@code eventIdRetentionHours}; {@code millisClock} decides which hours
-     * are "around now" for both.
+     * are remembered, and days kept, as {@code retention} says; {@code millisClock} decides what "now" is for
+     * all three.
      */
-    public CopyBatchSink(DataSource dataSource, long userCachePairs, int eventIdRetentionHours,
+    public CopyBatchSink(DataSource dataSource, long userCachePairs, RetentionKeeper.Retention retention,
                          LongSupplier millisClock) {
         this.dataSource = dataSource;
         this.committedUsers = new CommittedUsers(userCachePairs, millisClock);
-        this.eventIdRetentionHours = eventIdRetentionHours;
+        this.retention = retention;
         this.millisClock = millisClock;
     }
 
     @Override
     public WriteOutcome write(EventBatch batch) throws Exception {
-        HourlyDeltas deltas;
-        BitSet resends = new BitSet();
-        boolean claimed = false;
-        boolean commitSent = false;
         try (Connection connection = dataSource.getConnection()) {
-            connection.setAutoCommit(false);
-            if (!claim(connection, batch.id())) {
-                connection.rollback();
-                return WriteOutcome.ALREADY_COMMITTED; // an earlier attempt committed, only its reply was lost
+            createMissingDays(connection, batch);
+            for (int conflicts = 0; ; conflicts++) {
+                Attempt attempt = new Attempt();
+                try {
+                    connection.setAutoCommit(false);
+                    return transaction(connection, batch, attempt, conflicts > 0 || carefulBatchesLeft > 0);
+                } catch (SQLException e) {
+                    rollbackQuietly(connection);
+                    if (isKeyConflict(e) && !attempt.commitSent && conflicts < MAX_KEY_CONFLICTS) {
+                        carefulBatchesLeft = CAREFUL_BATCHES; // a resend the index refused: ask first from now on
+                        continue;
+                    }
+                    throw failure(e, attempt.claimed, attempt.commitSent ? WriteOutcome.withResends(
+                            attempt.keys.resends) : null);
+                } finally {
+                    carefulBatchesLeft = Math.max(0, carefulBatchesLeft - 1);
+                }
             }
-            // Claimed: no earlier attempt committed, and none can any more (its claim would have blocked ours).
-            claimed = true;
-            resends = findResends(connection, batch, RetentionKeeper.eventIdsRememberedAfterMs(
-                    millisClock.getAsLong(), eventIdRetentionHours));
-            deltas = copyAndCount(connection, batch, resends);
-            Map<Long, Long> newUsers = insertUsers(connection, deltas);
-            upsertStats(connection, deltas, newUsers);
-            commitSent = true;
-            connection.commit();
         } catch (SQLException e) {
-            throw failure(e, claimed, commitSent ? WriteOutcome.withResends(resends) : null);
+            throw failure(e, false, null); // no connection, or no partition could be made
         }
+    }
+
+    /** What one attempt got as far as, for what its failure means. */
+    private static final class Attempt {
+        boolean claimed;
+        boolean commitSent;
+        Resends.Keys keys = new Resends.Keys(0);
+    }
+
+    /** One attempt at the batch's transaction; {@code careful}: ask which keys are stored before the COPY. */
+    private WriteOutcome transaction(Connection connection, EventBatch batch, Attempt attempt, boolean careful)
+            throws SQLException {
+        if (!claim(connection, batch.id())) {
+            connection.rollback();
+            return WriteOutcome.ALREADY_COMMITTED; // an earlier attempt committed, only its reply was lost
+        }
+        // Claimed: no earlier attempt committed, and none can any more (its claim would have blocked ours).
+        attempt.claimed = true;
+        attempt.keys = resends.keysOf(connection, batch, RetentionKeeper.eventIdsRememberedAfterMs(
+                millisClock.getAsLong(), retention.eventIdHours()));
+        if (careful) {
+            resends.findStored(connection, batch, attempt.keys);
+        }
+        HourlyDeltas deltas = copyAndCount(connection, batch, attempt.keys);
+        Map<Long, Long> newUsers = insertUsers(connection, deltas);
+        upsertStats(connection, deltas, newUsers);
+        attempt.commitSent = true;
+        connection.commit();
         committedUsers.addAll(deltas.usersByHour);
-        return WriteOutcome.withResends(resends);
+        return WriteOutcome.withResends(attempt.keys.resends);
+    }
+
+    /** The unique index on (ts, event_key) refused a row: a resend stored meanwhile, not a bad event. */
+    private static boolean isKeyConflict(SQLException e) {
+        if (!"23505".equals(e.getSQLState()) || !(e instanceof PSQLException psql)
+                || psql.getServerErrorMessage() == null) {
+            return false;
+        }
+        String constraint = psql.getServerErrorMessage().getConstraint();
+        return constraint != null && constraint.contains("event_key");
+    }
+
+    private static void rollbackQuietly(Connection connection) {
+        try {
+            connection.rollback();
+        } catch (SQLException ignored) {
+            // the connection is gone; the pool replaces it
+        }
+    }
+
+    /**
+     * Creates the day partitions the batch's events fall in and that are not known to exist, unless the day is past
+     * retention (its events then fail the COPY for want of a partition, and are dead-lettered). Each in a transaction
+     * of its own, before the batch's: writers never wait for it inside theirs.
+     */
+    private void createMissingDays(Connection connection, EventBatch batch) throws SQLException {
+        long lastDayMs = Long.MIN_VALUE;
+        for (int i = 0; i < batch.size(); i++) {
+            long dayMs = TimePartitions.dayStartMs(batch.timestampMs(i));
+            if (dayMs == lastDayMs || daysCovered.contains(dayMs)) {
+                continue;
+            }
+            lastDayMs = dayMs;
+            if (partitions == null) {
+                partitions = TimePartitions.forEngine(StorageEngine.inUse(connection));
+            }
+            long nowMs = millisClock.getAsLong();
+            boolean events = !pastRetention(dayMs, nowMs, retention.eventHours());
+            boolean users = !pastRetention(dayMs, nowMs, retention.userHours());
+            // Usually a read finds them (the keeper creates days ahead): no transaction, nothing to commit.
+            connection.setAutoCommit(true);
+            if ((!events || partitions.covers(connection, "events", dayMs))
+                    && (!users || partitions.covers(connection, "hourly_users", dayMs))) {
+                daysCovered.add(dayMs);
+                continue;
+            }
+            connection.setAutoCommit(false);
+            try {
+                if (events) {
+                    partitions.createDay(connection, "events", dayMs);
+                }
+                if (users) {
+                    partitions.createDay(connection, "hourly_users", dayMs);
+                }
+                connection.commit();
+            } catch (SQLException e) {
+                rollbackQuietly(connection);
+                throw e;
+            }
+            daysCovered.add(dayMs);
+        }
+    }
+
+    private static boolean pastRetention(long dayStartMs, long nowMs, int retentionHours) {
+        return dayStartMs + TimePartitions.DAY_MS <= nowMs - retentionHours * Hours.HOUR_MS - RetentionKeeper.GRACE_MS;
     }
 
     /** Stores refused events with the reason; fails as {@link #write} does. */
@@ -135,62 +235,6 @@ public final class CopyBatchSink implements BatchSink {
                 : new TransientWriteException(message, e, claimed);
     }
 
-    /** An event id within its UTC hour (start in epoch ms): what is counted at most once. */
-    private record HourAndId(long hourMs, String eventId) implements Comparable<HourAndId> {
-        @Override
-        public int compareTo(HourAndId other) {
-            int byHour = Long.compare(hourMs, other.hourMs);
-            return byHour != 0 ? byHour : eventId.compareTo(other.eventId);
-        }
-    }
-
-    /**
-     * The events whose (hour, id) is already counted, by an earlier batch (the unique key of {@code event_ids}
-     * decides, across every writer) or earlier in this one. Keys are inserted in sorted order so that writers sharing
-     * ids take the index locks in the same order and cannot deadlock. An id whose hour began at or before
-     * {@code rememberedAfterMs} is past its retention: it is neither looked up nor remembered, so the event counts
-     * again, whether or not the {@link RetentionKeeper} has deleted the old row yet.
-     */
-    private static BitSet findResends(Connection connection, EventBatch batch, long rememberedAfterMs)
-            throws SQLException {
-        BitSet resends = new BitSet();
-        Map<HourAndId, Integer> firstSeen = new TreeMap<>();
-        for (int i = 0; i < batch.size(); i++) {
-            String id = batch.eventId(i);
-            long hourMs = Hours.startMs(batch.timestampMs(i));
-            boolean remembered = id != null && hourMs > rememberedAfterMs;
-            if (remembered && firstSeen.putIfAbsent(new HourAndId(hourMs, id), i) != null) {
-                resends.set(i); // the same id earlier in this batch
-            }
-        }
-        if (firstSeen.isEmpty()) {
-            return resends;
-        }
-        long[] hours = new long[firstSeen.size()];
-        String[] ids = new String[firstSeen.size()];
-        int n = 0;
-        for (HourAndId key : firstSeen.keySet()) {
-            hours[n] = key.hourMs();
-            ids[n++] = key.eventId();
-        }
-        Set<HourAndId> inserted = new HashSet<>();
-        try (PreparedStatement insert = connection.prepareStatement(RESENDS_SQL)) {
-            insert.setArray(1, PgArrays.bigints(connection, hours));
-            insert.setArray(2, PgArrays.texts(connection, ids));
-            try (ResultSet rs = insert.executeQuery()) {
-                while (rs.next()) {
-                    inserted.add(new HourAndId(rs.getLong(1), rs.getString(2)));
-                }
-            }
-        }
-        for (Map.Entry<HourAndId, Integer> first : firstSeen.entrySet()) {
-            if (!inserted.contains(first.getKey())) {
-                resends.set(first.getValue());
-            }
-        }
-        return resends;
-    }
-
     private static boolean claim(Connection connection, UUID batchId) throws SQLException {
         try (PreparedStatement claim = connection.prepareStatement(CLAIM_SQL)) {
             claim.setObject(1, batchId);
@@ -202,21 +246,19 @@ public final class CopyBatchSink implements BatchSink {
      * COPYs the batch but its resends into {@code events} and counts it by hour on the way: rows are encoded and
      * looked up in chunks of {@value #COPY_CHUNK_BYTES} bytes, each sent as soon as it is full, so the server stores
      * one chunk while this thread prepares the next (measured: the writer's own work no longer adds to the server's).
+     * Keyed events go first, by timestamp then key: every writer takes the unique index's locks in the same order.
      */
-    private HourlyDeltas copyAndCount(Connection connection, EventBatch batch, BitSet resends) throws SQLException {
+    private HourlyDeltas copyAndCount(Connection connection, EventBatch batch, Resends.Keys keys) throws SQLException {
         CopyIn copyIn = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(BinaryCopyEncoder.COPY_SQL);
         try {
             HourlyDeltas deltas = new HourlyDeltas();
             encoder.start();
+            for (int i : keyedInIndexOrder(batch, keys)) {
+                copyRow(copyIn, deltas, batch, i, true, keys.keys[i]);
+            }
             for (int i = 0; i < batch.size(); i++) {
-                if (resends.get(i)) {
-                    continue; // acknowledged, not stored or counted again
-                }
-                deltas.add(batch, i, committedUsers);
-                encoder.row(batch, i);
-                if (encoder.length() >= COPY_CHUNK_BYTES) {
-                    copyIn.writeToCopy(encoder.buffer(), 0, encoder.length());
-                    encoder.clear();
+                if (!keys.keyed.get(i)) {
+                    copyRow(copyIn, deltas, batch, i, false, 0);
                 }
             }
             encoder.finish();
@@ -227,6 +269,25 @@ public final class CopyBatchSink implements BatchSink {
             if (copyIn.isActive()) {
                 copyIn.cancelCopy();
             }
+        }
+    }
+
+    /** The keyed events that are not resends, by timestamp then key. */
+    private static int[] keyedInIndexOrder(EventBatch batch, Resends.Keys keys) {
+        return keys.keyed.stream().filter(i -> !keys.resends.get(i)).boxed()
+                .sorted((a, b) -> {
+                    int byTime = Long.compare(batch.timestampMs(a), batch.timestampMs(b));
+                    return byTime != 0 ? byTime : Long.compare(keys.keys[a], keys.keys[b]);
+                }).mapToInt(Integer::intValue).toArray();
+    }
+
+    private void copyRow(CopyIn copyIn, HourlyDeltas deltas, EventBatch batch, int i, boolean keyed, long key)
+            throws SQLException {
+        deltas.add(batch, i, committedUsers);
+        encoder.row(batch, i, keyed, key);
+        if (encoder.length() >= COPY_CHUNK_BYTES) {
+            copyIn.writeToCopy(encoder.buffer(), 0, encoder.length());
+            encoder.clear();
         }
     }
 

@@ -14,10 +14,10 @@ public enum StorageEngine {
     /** What the startup log says of the layout. */
     public String describe() {
         return switch (this) {
-            case TIMESCALEDB -> "TimescaleDB: events, hourly_users and event_ids are hypertables";
-            case CITUS -> "Citus: events and hourly_users distributed by user_id (co-located), event_ids by event_id, "
+            case TIMESCALEDB -> "TimescaleDB: events and hourly_users are hypertables with one-day chunks";
+            case CITUS -> "Citus: events and hourly_users distributed by user_id (co-located) and partitioned by day, "
                     + "written_batches by batch_id, hourly_stats by hour";
-            case POSTGRESQL -> "PostgreSQL: plain tables";
+            case POSTGRESQL -> "PostgreSQL: events and hourly_users partitioned by day";
         };
     }
 

@@ -38,7 +38,9 @@ class TimescaleIT {
             assertThat(test.queryLong("SELECT extract(epoch FROM time_interval)::bigint "
                     + "FROM timescaledb_information.dimensions WHERE hypertable_name = 'events'")).isEqualTo(86_400);
 
-            CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000, 24, System::currentTimeMillis);
+            CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000,
+
+                    new RetentionKeeper.Retention(168, 168, 24), System::currentTimeMillis);
             EventBatch batch = new EventBatch(6);
             batch.add(DAY0 + 5, "a\tb", EventKind.CLICK);
             batch.add(DAY0 + 6, "b", EventKind.IMPRESSION);
