@@ -6,6 +6,7 @@ import io.tracerboy.ingest.EventRing;
 import io.tracerboy.ingest.InvalidRequestException;
 import io.tracerboy.ingest.PipelineStats;
 import io.tracerboy.ingest.PipelineStats.Rejection;
+import io.tracerboy.ingest.RequestKey;
 import io.tracerboy.ingest.TrackedEvent;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -46,9 +47,12 @@ final class BatchIngestHandler implements HttpHandler {
     private final boolean ackOnCommit;
     private final int maxBodyBytes;
     private final long requestTimeoutMs;
+    private final IdempotencyKeys idempotency;
 
     BatchIngestHandler(EventRing ring, PipelineStats stats, BatchParser parser, LongSupplier millisClock,
-                       ServiceState state, AckMode ackMode, int maxBodyBytes, long requestTimeoutMs) {
+                       ServiceState state, AckMode ackMode, int maxBodyBytes, long requestTimeoutMs,
+                       IdempotencyKeys idempotency) {
+        this.idempotency = idempotency;
         this.ring = ring;
         this.stats = stats;
         this.parser = parser;
@@ -74,6 +78,13 @@ final class BatchIngestHandler implements HttpHandler {
                     + found(encoding));
             return;
         }
+        String key;
+        try {
+            key = IdempotencyKeys.parse(exchange.getRequestHeaders().getFirst(IdempotencyKeys.HEADER));
+        } catch (InvalidRequestException invalid) {
+            refuse(exchange, 400, Rejection.INVALID, invalid.getMessage());
+            return;
+        }
         long declaredBytes = exchange.getRequestContentLength();
         if (declaredBytes > maxBodyBytes) {
             tooLarge(exchange, "request body: expected at most " + maxBodyBytes + " bytes (MAX_BATCH_BYTES), found "
@@ -83,7 +94,7 @@ final class BatchIngestHandler implements HttpHandler {
         BatchParser.Format format = NDJSON.equals(type) ? BatchParser.Format.NDJSON : BatchParser.Format.JSON_ARRAY;
         RequestBodies.read(exchange, maxBodyBytes, true, requestTimeoutMs,
                 // Decompressing and parsing take CPU: a worker thread, so the IO threads keep serving.
-                (ex, body, bodyBytes) -> ex.dispatch(() -> acceptOrFail(ex, body, gzip, format)),
+                (ex, body, bodyBytes) -> ex.dispatch(() -> acceptOrFail(ex, body, gzip, format, key)),
                 (ex, found) -> tooLarge(ex, "request body: expected at most " + maxBodyBytes
                         + " bytes (MAX_BATCH_BYTES), found " + found));
     }
@@ -92,9 +103,10 @@ final class BatchIngestHandler implements HttpHandler {
      * {@link #accept} on a worker thread, where an exception would leave the exchange open (Undertow answers only for
      * handlers it called itself): anything unforeseen is answered {@code 500} and logged on one line.
      */
-    private void acceptOrFail(HttpServerExchange exchange, byte[] raw, boolean gzip, BatchParser.Format format) {
+    private void acceptOrFail(HttpServerExchange exchange, byte[] raw, boolean gzip, BatchParser.Format format,
+                              String key) {
         try {
-            accept(exchange, raw, gzip, format);
+            accept(exchange, raw, gzip, format, key);
         } catch (RuntimeException unexpected) {
             StackTraceElement[] trace = unexpected.getStackTrace();
             log.error("POST /analytics/batch answered 500: {} at {}", unexpected,
@@ -109,10 +121,12 @@ final class BatchIngestHandler implements HttpHandler {
         }
     }
 
-    private void accept(HttpServerExchange exchange, byte[] raw, boolean gzip, BatchParser.Format format) {
+    private void accept(HttpServerExchange exchange, byte[] raw, boolean gzip, BatchParser.Format format,
+                        String key) {
         BatchParser.Result result;
+        byte[] body;
         try {
-            byte[] body = gzip ? gunzip(raw) : raw;
+            body = gzip ? gunzip(raw) : raw;
             if (format == BatchParser.Format.NDJSON && ringCannotTake(exchange, body)) {
                 return;
             }
@@ -134,8 +148,28 @@ final class BatchIngestHandler implements HttpHandler {
             return;
         }
         List<TrackedEvent> events = result.events();
+        RequestKey request = null;
+        if (key != null) {
+            IdempotencyKeys.Decision decision = idempotency.decide(key, body, events.size());
+            if (decision.replay() != null) {
+                exchange.getResponseHeaders().put(IdempotencyKeys.REPLAYED, "true");
+                JsonReplies.send(exchange, 200, "{\"accepted\":" + decision.replay().accepted() + (ackOnCommit
+                        ? ",\"duplicates\":" + decision.replay().resent() : "") + "}");
+                return;
+            }
+            if (decision.status() == 503) {
+                unavailable(exchange, decision.refusal());
+                return;
+            }
+            if (decision.refusal() != null) {
+                refuse(exchange, decision.status(), Rejection.INVALID, decision.refusal());
+                return;
+            }
+            request = decision.fresh();
+        }
+        RequestKey keyed = request;
         BatchAnswer answer = ackOnCommit ? new BatchAnswer(exchange, events.size()) : null;
-        ServiceState.Publish outcome = state.publish(() -> ring.tryPublishAll(events, answer));
+        ServiceState.Publish outcome = state.publish(() -> ring.tryPublishAll(events, answer, keyed));
         if (outcome == ServiceState.Publish.SHUTTING_DOWN) {
             stats.reject(Rejection.SHUTTING_DOWN, events.size());
         }
@@ -255,7 +289,7 @@ final class BatchIngestHandler implements HttpHandler {
     /**
      * Answers a committed-mode batch once every one of its events is settled: {@code 200} with how many were resends
      * when all committed, {@code 503} when none was written and none may have been, {@code 504} otherwise (part of it
-     * may be stored: resend it only with event ids).
+     * may be stored: resend it only with event ids or its Idempotency-Key).
      */
     private static final class BatchAnswer implements CommitListener {
         private final HttpServerExchange exchange;
@@ -304,7 +338,7 @@ final class BatchIngestHandler implements HttpHandler {
                 } else {
                     JsonReplies.send(exchange, 504, JsonReplies.error("outcome unknown: the service stopped while the "
                             + "database was unreachable and part of this batch may be stored; send it again only with "
-                            + "event ids"));
+                            + "event ids or its Idempotency-Key"));
                 }
             });
         }

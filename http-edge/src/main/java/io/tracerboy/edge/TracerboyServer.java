@@ -114,7 +114,8 @@ public final class TracerboyServer implements AutoCloseable {
         BatchIngestHandler batchIngest = new BatchIngestHandler(ring, stats, new BatchParser(
                 config.get(Setting.MAX_BATCH_EVENTS), config.get(Setting.MAX_LINE_BYTES), window), millisClock,
                 state, config.get(Setting.ACK_MODE), config.get(Setting.MAX_BATCH_BYTES),
-                config.get(Setting.REQUEST_TIMEOUT_MS));
+                config.get(Setting.REQUEST_TIMEOUT_MS), new IdempotencyKeys(database.dataSource(),
+                config.get(Setting.EVENT_ID_RETENTION_HOURS), millisClock));
         ReadinessHandler readiness = new ReadinessHandler(state, stats, database::lastKnownReachable);
         HourlyCountsCache cache = new HourlyCountsCache(stats::commitGeneration, System::nanoTime,
                 TimeUnit.MILLISECONDS.toNanos(config.get(Setting.GET_CACHE_TTL_MS)));

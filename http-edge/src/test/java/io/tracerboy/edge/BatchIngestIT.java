@@ -483,7 +483,7 @@ class BatchIngestIT {
         BatchIngestHandler failing = new BatchIngestHandler(new EventRing(64, System::nanoTime, stats), stats,
                 new BatchParser(10, 1024, EventWindow.ANY), () -> {
                     throw new IllegalStateException("clock broken");
-                }, new ServiceState(), AckMode.BUFFERED, 65_536, 10_000);
+                }, new ServiceState(), AckMode.BUFFERED, 65_536, 10_000, null);
         Undertow bare = Undertow.builder().addHttpListener(0, "127.0.0.1").setHandler(failing).build();
         bare.start();
         try {

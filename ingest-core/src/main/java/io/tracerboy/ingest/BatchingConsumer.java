@@ -58,9 +58,11 @@ public final class BatchingConsumer implements Runnable {
         this.batch = new EventBatch(Math.min(policy.batchSizeEvents(), 1 << 16));
         this.poller = ring.poller();
         this.copyIntoBatch = (slot, sequence, endOfBatch) -> {
-            batch.add(slot.timestampMs, slot.userId, slot.kind, slot.eventId, slot.listener, slot.publishedNanos);
+            batch.add(slot.timestampMs, slot.userId, slot.kind, slot.eventId, slot.listener, slot.publishedNanos,
+                    slot.request);
             slot.clear();
-            return batch.size() < this.policy.batchSizeEvents();
+            // Never split a keyed request (its key is recorded with all its events or not at all).
+            return batch.size() < this.policy.batchSizeEvents() || batch.endsInsideARequest();
         };
         this.writer = new BatchWriter(sink, backoff, sleeper, () -> abandonRequested, stats);
         this.thread = new Thread(this, "tracerboy-writer");
@@ -122,7 +124,10 @@ public final class BatchingConsumer implements Runnable {
         policy = nextPolicy;
         boolean stopping = stopRequested;
         PollState state;
-        if (batch.size() >= policy.batchSizeEvents()) {
+        // A claim's slots become visible one by one as its producer publishes them: the rest of a keyed request the
+        // batch ends inside is about to be; wait for it rather than flush half of it.
+        boolean insideARequest = batch.endsInsideARequest();
+        if (batch.size() >= policy.batchSizeEvents() && !insideARequest) {
             state = PollState.PROCESSING; // full already: the batch size was lowered, flush before taking more
         } else {
             try {
@@ -131,9 +136,10 @@ public final class BatchingConsumer implements Runnable {
                 throw new IllegalStateException("polling the ring failed", e);
             }
         }
-        boolean drainedForShutdown = stopping && state == PollState.IDLE;
-        BatchPolicy.Trigger trigger = policy.decide(batch.size(), batch.oldestPublishedNanos(), nanoClock.getAsLong(),
-                drainedForShutdown);
+        insideARequest = batch.endsInsideARequest();
+        boolean drainedForShutdown = stopping && state == PollState.IDLE && !insideARequest;
+        BatchPolicy.Trigger trigger = insideARequest ? BatchPolicy.Trigger.NONE : policy.decide(batch.size(),
+                batch.oldestPublishedNanos(), nanoClock.getAsLong(), drainedForShutdown);
         if (trigger != BatchPolicy.Trigger.NONE) {
             flush(trigger);
         }

@@ -14,6 +14,8 @@ public final class EventBatch {
     private EventKind[] kinds;
     private CommitListener[] listeners;
     private String[] eventIds;
+    private RequestKey[] requests;
+    private int lastRequestEvents; // how many events of the last event's keyed request the batch holds
     private int size;
     // Volatile: the writer owns it, metrics read it from other threads (the age of the oldest unwritten event).
     private volatile long oldestPublishedNanos = Long.MAX_VALUE;
@@ -25,6 +27,7 @@ public final class EventBatch {
         kinds = new EventKind[capacityEvents];
         listeners = new CommitListener[capacityEvents];
         eventIds = new String[capacityEvents];
+        requests = new RequestKey[capacityEvents];
     }
 
     /** Appends one event without an id; the arrays grow when full (a batch size raised at runtime). */
@@ -39,6 +42,12 @@ public final class EventBatch {
 
     void add(long timestampMs, String userId, EventKind kind, String eventId, CommitListener listener,
              long publishedNanos) {
+        add(timestampMs, userId, kind, eventId, listener, publishedNanos, null);
+    }
+
+    /** Appends one event of the keyed request {@code request} (or null). */
+    public void add(long timestampMs, String userId, EventKind kind, String eventId, CommitListener listener,
+                    long publishedNanos, RequestKey request) {
         if (size == 0 || publishedNanos - oldestPublishedNanos < 0) {
             oldestPublishedNanos = publishedNanos;
         }
@@ -50,6 +59,8 @@ public final class EventBatch {
         kinds[size] = kind;
         eventIds[size] = eventId;
         listeners[size] = listener;
+        lastRequestEvents = request == null ? 0 : size > 0 && requests[size - 1] == request ? lastRequestEvents + 1 : 1;
+        requests[size] = request;
         size++;
     }
 
@@ -60,6 +71,7 @@ public final class EventBatch {
         kinds = Arrays.copyOf(kinds, capacity);
         listeners = Arrays.copyOf(listeners, capacity);
         eventIds = Arrays.copyOf(eventIds, capacity);
+        requests = Arrays.copyOf(requests, capacity);
     }
 
     public int size() {
@@ -91,6 +103,16 @@ public final class EventBatch {
         return eventIds[index];
     }
 
+    /** The keyed request event {@code index} belongs to, or null. */
+    public RequestKey request(int index) {
+        return requests[index];
+    }
+
+    /** Whether the last event added is inside a keyed request whose other events are still to come. */
+    public boolean endsInsideARequest() {
+        return size > 0 && requests[size - 1] != null && lastRequestEvents < requests[size - 1].events();
+    }
+
     CommitListener listener(int index) {
         return listeners[index];
     }
@@ -115,7 +137,8 @@ public final class EventBatch {
     EventBatch slice(int from, int to) {
         EventBatch part = new EventBatch(to - from);
         for (int i = from; i < to; i++) {
-            part.add(timestampsMs[i], userIds[i], kinds[i], eventIds[i], listeners[i], oldestPublishedNanos);
+            part.add(timestampsMs[i], userIds[i], kinds[i], eventIds[i], listeners[i], oldestPublishedNanos,
+                    requests[i]);
         }
         return part;
     }
@@ -125,6 +148,8 @@ public final class EventBatch {
         Arrays.fill(kinds, 0, size, null);
         Arrays.fill(listeners, 0, size, null);
         Arrays.fill(eventIds, 0, size, null);
+        Arrays.fill(requests, 0, size, null);
+        lastRequestEvents = 0;
         size = 0;
         oldestPublishedNanos = Long.MAX_VALUE;
         id = null;

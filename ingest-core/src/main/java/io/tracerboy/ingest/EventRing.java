@@ -73,6 +73,11 @@ public final class EventRing {
      * {@code events.size()} must be 1..capacity.
      */
     public boolean tryPublishAll(List<TrackedEvent> events, CommitListener listener) {
+        return tryPublishAll(events, listener, null);
+    }
+
+    /** As {@link #tryPublishAll(List, CommitListener)}, every event carrying {@code request}'s key (or null). */
+    public boolean tryPublishAll(List<TrackedEvent> events, CommitListener listener, RequestKey request) {
         int n = events.size();
         long last;
         try {
@@ -83,7 +88,9 @@ public final class EventRing {
         }
         long first = last - n + 1;
         for (int i = 0; i < n; i++) {
-            fill(ringBuffer.get(first + i), events.get(i), listener);
+            EventSlot slot = ringBuffer.get(first + i);
+            fill(slot, events.get(i), listener);
+            slot.request = request;
         }
         ringBuffer.publish(first, last);
         onPublished(true, n);
@@ -96,6 +103,7 @@ public final class EventRing {
         slot.kind = event.kind();
         slot.eventId = event.eventId();
         slot.listener = listener;
+        slot.request = null;
         slot.publishedNanos = nanoClock.getAsLong();
     }
 

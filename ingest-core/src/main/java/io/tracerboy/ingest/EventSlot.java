@@ -11,11 +11,13 @@ final class EventSlot {
     String eventId;
     long publishedNanos;
     CommitListener listener;
+    RequestKey request;
 
     void clear() {
         userId = null;
         kind = null;
         eventId = null;
         listener = null;
+        request = null;
     }
 }

@@ -39,6 +39,36 @@ class BatchingConsumerTest {
     }
 
     @Test
+    void aKeyedRequestIsNeverSplitAcrossBatchesEvenPastTheBatchSize() {
+        BatchingConsumer consumer = consumer(3, 1_000);
+        List<TrackedEvent> request = List.of("a", "b", "c", "d", "e").stream()
+                .map(user -> new TrackedEvent(T0, user, EventKind.CLICK)).toList();
+        assertThat(ring.tryPublishAll(request, null, new RequestKey("k-1", new byte[32], 5))).isTrue();
+        publish("f");
+        consumer.step();
+        assertThat(sink.batches).hasSize(1);
+        assertThat(sink.batches.get(0)).extracting(TrackedEvent::userId).containsExactly("a", "b", "c", "d", "e");
+        consumer.step();
+        nowNanos += 1_000 * MS;
+        consumer.step();
+        assertThat(sink.batches).hasSize(2);
+        assertThat(sink.batches.get(1)).extracting(TrackedEvent::userId).containsExactly("f");
+    }
+
+    @Test
+    void aBatchKnowsWhenItEndsInsideAKeyedRequestWhoseOtherEventsAreStillToCome() {
+        EventBatch batch = new EventBatch(4);
+        RequestKey three = new RequestKey("k-3", new byte[32], 3);
+        batch.add(T0, "a", EventKind.CLICK, null, null, 0, three);
+        batch.add(T0, "b", EventKind.CLICK, null, null, 0, three);
+        assertThat(batch.endsInsideARequest()).isTrue();
+        batch.add(T0, "c", EventKind.CLICK, null, null, 0, three);
+        assertThat(batch.endsInsideARequest()).isFalse();
+        batch.add(T0, "d", EventKind.CLICK, null, null, 0, new RequestKey("k-3", new byte[32], 3));
+        assertThat(batch.endsInsideARequest()).as("another request with the same key").isTrue();
+    }
+
+    @Test
     void holdsAPartialBatchUntilItsOldestEventHasWaitedTheFlushInterval() {
         BatchingConsumer consumer = consumer(100, 50);
         publish("a");

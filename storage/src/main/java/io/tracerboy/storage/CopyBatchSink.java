@@ -4,6 +4,7 @@ import io.tracerboy.ingest.BatchSink;
 import io.tracerboy.ingest.CommitUnknownException;
 import io.tracerboy.ingest.EventBatch;
 import io.tracerboy.ingest.Hours;
+import io.tracerboy.ingest.RequestKey;
 import io.tracerboy.ingest.TransientWriteException;
 import io.tracerboy.ingest.WriteOutcome;
 import java.nio.charset.StandardCharsets;
@@ -65,6 +66,7 @@ public final class CopyBatchSink implements BatchSink {
     private final Set<Long> daysCovered = new HashSet<>();
     private TimePartitions partitions;
     private int carefulBatchesLeft;
+    private long requestKeysDayMs = Long.MIN_VALUE;
 
     /**
      * {@code userCachePairs} bounds the in-process memory of committed (hour, user) pairs (0 turns it off); event ids
@@ -121,14 +123,17 @@ public final class CopyBatchSink implements BatchSink {
         }
         // Claimed: no earlier attempt committed, and none can any more (its claim would have blocked ours).
         attempt.claimed = true;
-        attempt.keys = resends.keysOf(connection, batch, RetentionKeeper.eventIdsRememberedAfterMs(
-                millisClock.getAsLong(), retention.eventIdHours()));
+        long nowMs = millisClock.getAsLong();
+        long rememberedAfterMs = RetentionKeeper.eventIdsRememberedAfterMs(nowMs, retention.eventIdHours());
+        attempt.keys = resends.keysOf(connection, batch, rememberedAfterMs);
+        List<RequestKey> newRequests = RequestKeys.settle(connection, batch, attempt.keys.resends, rememberedAfterMs);
         if (careful) {
             resends.findStored(connection, batch, attempt.keys);
         }
         HourlyDeltas deltas = copyAndCount(connection, batch, attempt.keys);
         Map<Long, Long> newUsers = insertUsers(connection, deltas);
         upsertStats(connection, deltas, newUsers);
+        RequestKeys.record(connection, batch, newRequests, attempt.keys.resends, nowMs);
         attempt.commitSent = true;
         connection.commit();
         committedUsers.addAll(deltas.usersByHour);
@@ -159,6 +164,7 @@ public final class CopyBatchSink implements BatchSink {
      * of its own, before the batch's: writers never wait for it inside theirs.
      */
     private void createMissingDays(Connection connection, EventBatch batch) throws SQLException {
+        createRequestKeysDay(connection, batch);
         long lastDayMs = Long.MIN_VALUE;
         for (int i = 0; i < batch.size(); i++) {
             long dayMs = TimePartitions.dayStartMs(batch.timestampMs(i));
@@ -193,6 +199,32 @@ public final class CopyBatchSink implements BatchSink {
                 throw e;
             }
             daysCovered.add(dayMs);
+        }
+    }
+
+    /** A batch with keyed requests records them today: makes sure today has its {@code request_keys} partition. */
+    private void createRequestKeysDay(Connection connection, EventBatch batch) throws SQLException {
+        long todayMs = TimePartitions.dayStartMs(millisClock.getAsLong());
+        if (todayMs == requestKeysDayMs) {
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            if (batch.request(i) != null) {
+                TimePartitions requestKeys = TimePartitions.declarative();
+                connection.setAutoCommit(true);
+                if (!requestKeys.covers(connection, "request_keys", todayMs)) {
+                    connection.setAutoCommit(false);
+                    try {
+                        requestKeys.createDay(connection, "request_keys", todayMs);
+                        connection.commit();
+                    } catch (SQLException e) {
+                        rollbackQuietly(connection);
+                        throw e;
+                    }
+                }
+                requestKeysDayMs = todayMs;
+                return;
+            }
         }
     }
 
@@ -257,7 +289,7 @@ public final class CopyBatchSink implements BatchSink {
                 copyRow(copyIn, deltas, batch, i, true, keys.keys[i]);
             }
             for (int i = 0; i < batch.size(); i++) {
-                if (!keys.keyed.get(i)) {
+                if (!keys.keyed.get(i) && !keys.resends.get(i)) { // a resend without an id: its request's key
                     copyRow(copyIn, deltas, batch, i, false, 0);
                 }
             }
