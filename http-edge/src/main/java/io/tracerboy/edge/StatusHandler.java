@@ -4,6 +4,7 @@ import io.tracerboy.ingest.BatchPolicy;
 import io.tracerboy.ingest.BatchingConsumer;
 import io.tracerboy.ingest.EventRing;
 import io.tracerboy.ingest.PipelineStats;
+import io.tracerboy.storage.RetentionKeeper;
 import io.undertow.server.HttpHandler;
 import io.undertow.util.Headers;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * The status page: {@code GET /status} serves one self-contained HTML page from the jar (plain SVG charts, no library,
@@ -33,6 +35,7 @@ final class StatusHandler {
     private final boolean adminEnabled;
     private final LongSupplier millisClock;
     private final LongSupplier nanoClock;
+    private final Supplier<RetentionKeeper.Status> retention;
     /** Tells this server's counters from those of an earlier process on the same address (see the page). */
     private final String instanceId = UUID.randomUUID().toString();
     private final long startedAtMs;
@@ -41,7 +44,8 @@ final class StatusHandler {
     /** {@code millisClock} is the server's wall clock; the uptime the page makes rates over is on {@code nanoClock}. */
     StatusHandler(PipelineStats stats, EventRing ring, BatchingConsumer consumer, ReadinessHandler readiness,
                   LiveSettings settings, TracerboyMetrics metrics, boolean adminEnabled, LongSupplier millisClock,
-                  LongSupplier nanoClock) {
+                  LongSupplier nanoClock, Supplier<RetentionKeeper.Status> retention) {
+        this.retention = retention;
         try (InputStream in = StatusHandler.class.getResourceAsStream("/status.html")) {
             this.page = in.readAllBytes();
         } catch (IOException | NullPointerException e) {
@@ -124,6 +128,7 @@ final class StatusHandler {
             }
             out.writeEndObject();
             out.writeNumberField("settings_changes", settings.changes());
+            RetentionReport.writeJson(out, retention.get());
             out.writeEndObject();
         });
     }

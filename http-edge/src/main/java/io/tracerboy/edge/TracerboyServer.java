@@ -124,8 +124,9 @@ public final class TracerboyServer implements AutoCloseable {
         settings = new LiveSettings(config, consumer, cache);
         metrics.registerLive(settings, consumer::policy);
         String adminToken = config.adminToken();
+        RetentionReport.register(metrics.registry, this::retentionStatus);
         StatusHandler status = new StatusHandler(stats, ring, consumer, readiness, settings, metrics,
-                adminToken != null, millisClock, System::nanoTime);
+                adminToken != null, millisClock, System::nanoTime, this::retentionStatus);
         HttpHandler alive = exchange -> Replies.line(exchange, 200, "alive");
         Routes routes = new Routes()
                 // Sends 100 Continue when the handler reads the body, and drops the connection if it answers without.

@@ -4,6 +4,7 @@ import static io.tracerboy.edge.TestServers.batch;
 import static io.tracerboy.edge.TestServers.send;
 import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.tracerboy.ingest.Hours;
 import io.tracerboy.storage.Database;
@@ -12,6 +13,7 @@ import io.tracerboy.storage.StorageEngine;
 import io.tracerboy.testsupport.TestDatabase;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -68,6 +70,24 @@ class RetentionIT {
                     .isEqualTo("unique_users,2\nclicks,1\nimpressions,1\n");
             assertThat(send(server, "POST", "/analytics?timestamp=" + inside + "&user=ann&event=click").statusCode())
                     .isEqualTo(400);
+        }
+    }
+
+    @Test
+    void whatRetentionKeepsIsInTheMetricsAndTheStatusJson() throws Exception {
+        try (TestDatabase database = TestDatabase.create();
+             TracerboyServer server = startServer(database.url(), Map.of())) {
+            assertThat(server.awaitReady(60_000)).isTrue();
+            await().atMost(Duration.ofSeconds(30)).until(() -> server.retentionStatus().ranAtMs() > 0);
+            String metrics = send(server, "GET", "/metrics").body();
+            // Today and the next two days, for each table; a fresh database holds no row yet.
+            assertThat(metrics).contains("tracerboy_table_partitions{table=\"events\"} 3.0",
+                    "tracerboy_table_partitions{table=\"hourly_users\"} 3.0",
+                    "tracerboy_table_partitions{table=\"request_keys\"} 3.0", "tracerboy_retention_failing 0.0");
+            assertThat(metrics).containsPattern("tracerboy_table_bytes\\{table=\"events\"} [1-9]");
+            String json = send(server, "GET", "/status.json").body();
+            assertThat(json).containsPattern("\"retention\":\\{\"ran_at_ms\":[1-9][0-9]*,\"failing\":false,"
+                    + "\"tables\":\\{\"events\":\\{\"partitions\":3,\"oldest_kept_ms\":[0-9]+,\"bytes\":[0-9]+}");
         }
     }
 }

@@ -129,6 +129,11 @@ class StatusPageIT {
             driver.get("http://127.0.0.1:" + server.port() + "/status");
             await().atMost(Duration.ofSeconds(20)).until(() -> "ready".equals(text(driver, "state")));
             assertThat(text(driver, "now-BATCH_SIZE")).isEqualTo("10000");
+            // Retention's table: each time-partitioned table with today's and the next two days' partitions.
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> text(driver, "retention-note").startsWith("as retention"));
+            assertThat(driver.findElements(By.cssSelector("#retention tbody tr")).stream().map(WebElement::getText))
+                    .anyMatch(row -> row.startsWith("events 3 ")).anyMatch(row -> row.startsWith("request_keys 3 "));
             recordShownValues(driver);
             AtomicInteger sent = new AtomicInteger();
             Future<?> load = client.submit(() -> {
