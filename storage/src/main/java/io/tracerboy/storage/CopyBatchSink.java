@@ -3,21 +3,14 @@ package io.tracerboy.storage;
 import io.tracerboy.ingest.BatchSink;
 import io.tracerboy.ingest.CommitUnknownException;
 import io.tracerboy.ingest.EventBatch;
-import io.tracerboy.ingest.Hours;
 import io.tracerboy.ingest.RequestKey;
 import io.tracerboy.ingest.TransientWriteException;
 import io.tracerboy.ingest.WriteOutcome;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.function.LongSupplier;
 import javax.sql.DataSource;
@@ -32,23 +25,14 @@ import org.postgresql.util.PSQLException;
  * writing the same rows cannot deadlock, and each batch records its id in {@code written_batches} so a retry after a
  * lost COMMIT reply is not applied twice. Resends are found optimistically: the COPY goes first, and only when the
  * unique index on (ts, event_key) refuses a row is the batch written again, asking which keys are stored first (and so
- * for the next {@value #CAREFUL_BATCHES} batches: resends come in runs). A day partition a batch needs and does not
- * find is created first, outside the batch's transaction. Answers which events were resends. Writer thread only.
+ * for the next {@value #CAREFUL_BATCHES} batches: resends come in runs). A batch request's {@code Idempotency-Key} is
+ * recorded in the same transaction, and a request recorded already is skipped whole ({@link RequestKeys}). A day
+ * partition a batch needs and does not find is created first, outside the batch's transaction ({@link MissingDays}).
+ * Answers which events were resends. Writer thread only.
  */
 public final class CopyBatchSink implements BatchSink {
     private static final String CLAIM_SQL =
             "INSERT INTO written_batches (batch_id) VALUES (?) ON CONFLICT DO NOTHING";
-    private static final String USERS_SQL = "WITH inserted AS ("
-            + " INSERT INTO hourly_users (hour, user_id)"
-            + " SELECT to_timestamp(h / 1000.0), u FROM unnest(?::bigint[], ?::text[]) AS t (h, u)"
-            + " ON CONFLICT DO NOTHING RETURNING hour)"
-            + " SELECT extract(epoch FROM hour)::bigint * 1000, count(*) FROM inserted GROUP BY hour";
-    private static final String STATS_SQL = "INSERT INTO hourly_stats (hour, unique_users, clicks, impressions)"
-            + " SELECT to_timestamp(h / 1000.0), n, c, i"
-            + " FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS t (h, n, c, i)"
-            + " ON CONFLICT (hour) DO UPDATE SET unique_users = hourly_stats.unique_users + excluded.unique_users,"
-            + " clicks = hourly_stats.clicks + excluded.clicks,"
-            + " impressions = hourly_stats.impressions + excluded.impressions";
     private static final String DEAD_LETTER_SQL =
             "INSERT INTO dead_letters (ts_ms, user_id, kind, reason) VALUES (?, ?, ?, ?)";
     private static final int COPY_CHUNK_BYTES = 1 << 16;
@@ -63,10 +47,8 @@ public final class CopyBatchSink implements BatchSink {
     private final Resends resends = new Resends();
     private final RetentionKeeper.Retention retention;
     private final LongSupplier millisClock;
-    private final Set<Long> daysCovered = new HashSet<>();
-    private TimePartitions partitions;
+    private final MissingDays missingDays;
     private int carefulBatchesLeft;
-    private long requestKeysDayMs = Long.MIN_VALUE;
 
     /**
      * {@code userCachePairs} bounds the in-process memory of committed (hour, user) pairs (0 turns it off); event ids
@@ -79,12 +61,13 @@ public final class CopyBatchSink implements BatchSink {
         this.committedUsers = new CommittedUsers(userCachePairs, millisClock);
         this.retention = retention;
         this.millisClock = millisClock;
+        this.missingDays = new MissingDays(retention, millisClock);
     }
 
     @Override
     public WriteOutcome write(EventBatch batch) throws Exception {
         try (Connection connection = dataSource.getConnection()) {
-            createMissingDays(connection, batch);
+            missingDays.create(connection, batch);
             for (int conflicts = 0; ; conflicts++) {
                 Attempt attempt = new Attempt();
                 try {
@@ -131,8 +114,7 @@ public final class CopyBatchSink implements BatchSink {
             resends.findStored(connection, batch, attempt.keys);
         }
         HourlyDeltas deltas = copyAndCount(connection, batch, attempt.keys);
-        Map<Long, Long> newUsers = insertUsers(connection, deltas);
-        upsertStats(connection, deltas, newUsers);
+        deltas.apply(connection);
         RequestKeys.record(connection, batch, newRequests, attempt.keys.resends, nowMs);
         attempt.commitSent = true;
         connection.commit();
@@ -150,86 +132,12 @@ public final class CopyBatchSink implements BatchSink {
         return constraint != null && constraint.contains("event_key");
     }
 
-    private static void rollbackQuietly(Connection connection) {
+    static void rollbackQuietly(Connection connection) {
         try {
             connection.rollback();
         } catch (SQLException ignored) {
             // the connection is gone; the pool replaces it
         }
-    }
-
-    /**
-     * Creates the day partitions the batch's events fall in and that are not known to exist, unless the day is past
-     * retention (its events then fail the COPY for want of a partition, and are dead-lettered). Each in a transaction
-     * of its own, before the batch's: writers never wait for it inside theirs.
-     */
-    private void createMissingDays(Connection connection, EventBatch batch) throws SQLException {
-        createRequestKeysDay(connection, batch);
-        long lastDayMs = Long.MIN_VALUE;
-        for (int i = 0; i < batch.size(); i++) {
-            long dayMs = TimePartitions.dayStartMs(batch.timestampMs(i));
-            if (dayMs == lastDayMs || daysCovered.contains(dayMs)) {
-                continue;
-            }
-            lastDayMs = dayMs;
-            if (partitions == null) {
-                partitions = TimePartitions.forEngine(StorageEngine.inUse(connection));
-            }
-            long nowMs = millisClock.getAsLong();
-            boolean events = !pastRetention(dayMs, nowMs, retention.eventHours());
-            boolean users = !pastRetention(dayMs, nowMs, retention.userHours());
-            // Usually a read finds them (the keeper creates days ahead): no transaction, nothing to commit.
-            connection.setAutoCommit(true);
-            if ((!events || partitions.covers(connection, "events", dayMs))
-                    && (!users || partitions.covers(connection, "hourly_users", dayMs))) {
-                daysCovered.add(dayMs);
-                continue;
-            }
-            connection.setAutoCommit(false);
-            try {
-                if (events) {
-                    partitions.createDay(connection, "events", dayMs);
-                }
-                if (users) {
-                    partitions.createDay(connection, "hourly_users", dayMs);
-                }
-                connection.commit();
-            } catch (SQLException e) {
-                rollbackQuietly(connection);
-                throw e;
-            }
-            daysCovered.add(dayMs);
-        }
-    }
-
-    /** A batch with keyed requests records them today: makes sure today has its {@code request_keys} partition. */
-    private void createRequestKeysDay(Connection connection, EventBatch batch) throws SQLException {
-        long todayMs = TimePartitions.dayStartMs(millisClock.getAsLong());
-        if (todayMs == requestKeysDayMs) {
-            return;
-        }
-        for (int i = 0; i < batch.size(); i++) {
-            if (batch.request(i) != null) {
-                TimePartitions requestKeys = TimePartitions.declarative();
-                connection.setAutoCommit(true);
-                if (!requestKeys.covers(connection, "request_keys", todayMs)) {
-                    connection.setAutoCommit(false);
-                    try {
-                        requestKeys.createDay(connection, "request_keys", todayMs);
-                        connection.commit();
-                    } catch (SQLException e) {
-                        rollbackQuietly(connection);
-                        throw e;
-                    }
-                }
-                requestKeysDayMs = todayMs;
-                return;
-            }
-        }
-    }
-
-    private static boolean pastRetention(long dayStartMs, long nowMs, int retentionHours) {
-        return dayStartMs + TimePartitions.DAY_MS <= nowMs - retentionHours * Hours.HOUR_MS - RetentionKeeper.GRACE_MS;
     }
 
     /** Stores refused events with the reason; fails as {@link #write} does. */
@@ -320,59 +228,6 @@ public final class CopyBatchSink implements BatchSink {
         if (encoder.length() >= COPY_CHUNK_BYTES) {
             copyIn.writeToCopy(encoder.buffer(), 0, encoder.length());
             encoder.clear();
-        }
-    }
-
-    private static Map<Long, Long> insertUsers(Connection connection, HourlyDeltas deltas) throws SQLException {
-        Map<Long, Long> newUsers = new HashMap<>();
-        if (deltas.pairCount == 0) {
-            return newUsers;
-        }
-        long[] hours = new long[deltas.pairCount];
-        String[] users = new String[deltas.pairCount];
-        int n = 0;
-        for (Map.Entry<Long, Set<String>> entry : deltas.usersByHour.entrySet()) {
-            // Sorted by hour (TreeMap) then user: every writer takes the unique-index locks in the same order.
-            List<String> sorted = new ArrayList<>(entry.getValue());
-            sorted.sort(null);
-            for (String user : sorted) {
-                hours[n] = entry.getKey();
-                users[n++] = user;
-            }
-        }
-        try (PreparedStatement insert = connection.prepareStatement(USERS_SQL)) {
-            insert.setArray(1, PgArrays.bigints(connection, hours));
-            insert.setArray(2, PgArrays.texts(connection, users));
-            try (ResultSet rs = insert.executeQuery()) {
-                while (rs.next()) {
-                    newUsers.put(rs.getLong(1), rs.getLong(2));
-                }
-            }
-        }
-        return newUsers;
-    }
-
-    private static void upsertStats(Connection connection, HourlyDeltas deltas, Map<Long, Long> newUsers)
-            throws SQLException {
-        int n = deltas.countsByHour.size();
-        long[] hours = new long[n];
-        long[] uniques = new long[n];
-        long[] clicks = new long[n];
-        long[] impressions = new long[n];
-        int i = 0;
-        for (Map.Entry<Long, long[]> entry : deltas.countsByHour.entrySet()) {
-            hours[i] = entry.getKey();
-            uniques[i] = newUsers.getOrDefault(entry.getKey(), 0L);
-            clicks[i] = entry.getValue()[0];
-            impressions[i] = entry.getValue()[1];
-            i++;
-        }
-        try (PreparedStatement upsert = connection.prepareStatement(STATS_SQL)) {
-            upsert.setArray(1, PgArrays.bigints(connection, hours));
-            upsert.setArray(2, PgArrays.bigints(connection, uniques));
-            upsert.setArray(3, PgArrays.bigints(connection, clicks));
-            upsert.setArray(4, PgArrays.bigints(connection, impressions));
-            upsert.executeUpdate();
         }
     }
 }
