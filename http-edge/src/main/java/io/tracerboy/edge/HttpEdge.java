@@ -61,14 +61,16 @@ final class HttpEdge {
                 adminToken != null, millisClock, System::nanoTime);
         HttpHandler alive = exchange -> Replies.line(exchange, 200, "alive");
         AllowedOrigins origins = config.get(Setting.CORS_ALLOWED_ORIGINS);
-        Routes routes = new Routes()
-                // CORS outside: a refused origin is answered before anything is read. HttpContinueReadHandler sends
-                // 100 Continue when the handler reads the body, and drops the connection if it answers without.
-                .add("/analytics", CorsHandler.text(origins, new HttpContinueReadHandler(ingest)),
-                        Methods.POST, Methods.OPTIONS)
+        // CORS outside: a refused origin is answered before anything is read. HttpContinueReadHandler sends 100
+        // Continue when the handler reads the body, and drops the connection if it answers without.
+        HttpHandler post = CorsHandler.text(origins, new HttpContinueReadHandler(ingest));
+        HttpHandler batch = CorsHandler.json(origins, new HttpContinueReadHandler(batchIngest));
+        Routes routes = new Routes();
+        routes.add("/analytics", post, Methods.POST)
+                .add("/analytics", withAllow(routes, "/analytics", post), Methods.OPTIONS)
                 .add("/analytics", query, Methods.GET)
-                .add("/analytics/batch", CorsHandler.json(origins, new HttpContinueReadHandler(batchIngest)),
-                        Methods.POST, Methods.OPTIONS)
+                .add("/analytics/batch", batch, Methods.POST)
+                .add("/analytics/batch", withAllow(routes, "/analytics/batch", batch), Methods.OPTIONS)
                 // One route for both: the versioned path is the same path with ?v=.
                 .add(ScriptHandler.PATH, new ScriptHandler(), Methods.GET)
                 .add("/healthz", alive, Methods.GET)
@@ -111,6 +113,17 @@ final class HttpEdge {
                 .setSocketOption(Options.CONNECTION_LOW_WATER, config.get(Setting.MAX_CONNECTIONS))
                 .setHandler(inFlight)
                 .build();
+    }
+
+    /**
+     * An {@code OPTIONS} that is no preflight is answered with {@code Allow}: the methods the routes declare for the
+     * path ({@code GET, HEAD, OPTIONS, POST} for {@code /analytics}), not those of CORS alone.
+     */
+    private static HttpHandler withAllow(Routes routes, String path, HttpHandler cors) {
+        return exchange -> {
+            exchange.getResponseHeaders().put(Headers.ALLOW, routes.allowed(path));
+            cors.handleRequest(exchange);
+        };
     }
 
     /** Events are accepted as far back as both their day and their hour's set of users are kept. */
