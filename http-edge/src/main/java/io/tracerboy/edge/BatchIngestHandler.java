@@ -28,9 +28,9 @@ import org.xnio.IoUtils;
 /**
  * {@code POST /analytics/batch}: many events in one request, as NDJSON (also as {@code text/plain}, which a page sends
  * without a preflight) or a JSON array, optionally gzipped. The body is read without blocking (IO thread), then
- * decompressed and parsed on a worker thread; every limit counts decompressed bytes and reading stops at the limit. A request is accepted whole or refused whole: any bad line is a {@code 400}
- * listing the errors, and a valid batch enters the ring in one claim of its slots or not at all ({@code 503}). Answers
- * are JSON.
+ * decompressed and parsed on a worker thread; every limit counts decompressed bytes and reading stops at the limit. A
+ * request is accepted whole or refused whole: any bad line is a {@code 400} listing the errors, and a valid batch
+ * enters the ring in one claim of its slots or not at all ({@code 503}). Answers are JSON.
  */
 final class BatchIngestHandler implements HttpHandler {
     private static final Logger log = LoggerFactory.getLogger(BatchIngestHandler.class);

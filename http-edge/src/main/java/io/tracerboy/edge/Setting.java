@@ -122,7 +122,7 @@ public final class Setting<T> {
     public static final Setting<AllowedOrigins> CORS_ALLOWED_ORIGINS = new Setting<>("CORS_ALLOWED_ORIGINS", "*",
             AllowedOrigins.ACCEPTED, (String source, String raw) -> AllowedOrigins.parse(source, raw),
             c -> AllowedOrigins.any(), "origins whose pages may POST events (CORS on /analytics and /analytics/batch "
-                    + "only): * for any, or a comma-separated list such as https://shop.example,https://www.shop.example");
+                    + "only): * for any, or a list such as https://shop.example,https://www.shop.example");
     public static final Setting<LogFormat> LOG_FORMAT = choice("LOG_FORMAT", LogFormat.TEXT,
             "text (one line per entry) or json (one JSON object per line, for log shippers)");
 

@@ -23,9 +23,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running service: embedded or external PostgreSQL, the ring and its writer, and the HTTP edge ({@link HttpEdge}),
- * wired in one place. The schema is migrated in the background ({@link SchemaMigrator}) so {@code /readyz} can answer {@code 503}
- * until it is done; events posted meanwhile wait in the ring. {@link #stop()} is the graceful stop: refuse new events,
- * write everything buffered (migrating first if need be), finish in-flight requests, close.
+ * wired in one place. The schema is migrated in the background ({@link SchemaMigrator}) so {@code /readyz} can answer
+ * {@code 503} until it is done; events posted meanwhile wait in the ring. {@link #stop()} is the graceful stop: refuse
+ * new events, write everything buffered (migrating first if need be), finish in-flight requests, close.
  */
 public final class TracerboyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TracerboyServer.class);

@@ -92,7 +92,8 @@ class WebsiteIT {
                     + "  var t = Date.now(), id = 'direct-' + t;\n"
                     + "  fetch('" + tracerboy + "/analytics/batch', {method: 'POST', credentials: 'omit',\n"
                     + "      headers: {'Content-Type': 'application/x-ndjson'},\n"
-                    + "      body: JSON.stringify({timestamp: t, user: '" + user + "', event: 'click', id: id}) + '\\n'})\n"
+                    + "      body: JSON.stringify({timestamp: t, user: '" + user + "', event: 'click', id: id})\n"
+                    + "        + '\\n'})\n"
                     + "    .then(r => r.text().then(body => { if (r.status == 200) logged('click', id, t);\n"
                     + "      done({status: r.status, body: body}); }), e => done({error: String(e)}));\n"
                     + "}\n"
@@ -119,6 +120,35 @@ class WebsiteIT {
         @Override
         public void close() {
             server.stop(0);
+        }
+    }
+
+    /** tracerboy on one port and database, stopped (its port closed) and started again. */
+    private static final class Restartable implements AutoCloseable {
+        private final String databaseUrl;
+        private final Map<String, String> settings;
+        private TracerboyServer server;
+
+        Restartable(String databaseUrl, Map<String, String> settings) {
+            this.databaseUrl = databaseUrl;
+            this.settings = settings;
+        }
+
+        TracerboyServer start() throws IOException {
+            server = startServer(databaseUrl, settings);
+            return server;
+        }
+
+        void stop() {
+            server.stop();
+            server = null;
+        }
+
+        @Override
+        public void close() {
+            if (server != null) {
+                server.close();
+            }
         }
     }
 
@@ -158,6 +188,19 @@ class WebsiteIT {
             }
             return params("Network.responseReceived").stream().filter(r -> ids.contains(r.get("requestId")))
                     .map(r -> (Map<String, Object>) r.get("response")).toList();
+        }
+
+        /** How many requests of this method to this URL failed without an answer (a closed port). */
+        @SuppressWarnings("unchecked")
+        long failures(String method, String url) {
+            Set<Object> ids = new HashSet<>();
+            for (Map<String, Object> sent : params("Network.requestWillBeSent")) {
+                Map<String, Object> request = (Map<String, Object>) sent.get("request");
+                if (method.equals(request.get("method")) && url.equals(request.get("url"))) {
+                    ids.add(sent.get("requestId"));
+                }
+            }
+            return params("Network.loadingFailed").stream().filter(f -> ids.contains(f.get("requestId"))).count();
         }
 
         /** The requests of this method to this URL, with their headers as the page gave them. */
@@ -255,10 +298,9 @@ class WebsiteIT {
         int port = freePort();
         Map<String, String> settings = Map.of("PORT", Integer.toString(port), "FLUSH_INTERVAL_MS", "5");
         String batchUrl = "http://127.0.0.1:" + port + "/analytics/batch";
-        TracerboyServer tracerboy = null;
-        try (TestDatabase database = TestDatabase.create(); Shop shop = new Shop(port)) {
-          try {
-            tracerboy = startServer(database.url(), settings);
+        try (TestDatabase database = TestDatabase.create(); Shop shop = new Shop(port);
+             Restartable restartable = new Restartable(database.url(), settings)) {
+            TracerboyServer tracerboy = restartable.start();
             assertThat(tracerboy.awaitReady(60_000)).isTrue();
             assertThat(URI.create(shop.origin()).getPort()).as("a second origin").isNotEqualTo(port);
             int actions = 0;
@@ -285,8 +327,7 @@ class WebsiteIT {
 
             // Down: the port closes; bob goes on, leaves for a page without the tracker, and carol and dave come
             // with the tracker from the browser's cache, every event waiting in localStorage.
-            tracerboy.stop();
-            tracerboy = null;
+            restartable.stop();
             buy(driver, 2);
             driver.get(shop.origin() + "/away");
             open(driver, shop, "carol");
@@ -299,10 +340,15 @@ class WebsiteIT {
             assertThat(recorded(driver)).as("every action recorded, the tracker loaded on every page").hasSize(actions);
             assertThat(queued(driver)).as("what came after the stop waits in localStorage").isEqualTo(7);
             screenshot(driver, "during-outage");
-            network.drain(driver);
+            // The page tries, fails on the closed port and backs off, its queue intact.
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                network.drain(driver);
+                return network.failures("POST", batchUrl) > 0;
+            });
+            assertThat(queued(driver)).isEqualTo(7);
 
             // Back: the same port and database. The page's own backoff brings the queue over.
-            tracerboy = startServer(database.url(), settings);
+            tracerboy = restartable.start();
             assertThat(tracerboy.awaitReady(60_000)).isTrue();
             awaitDelivered(driver);
             network.drain(driver);
@@ -343,11 +389,6 @@ class WebsiteIT {
                     .containsOnly("text/plain;charset=utf-8", "application/x-ndjson");
             assertThat(types.stream().filter(t -> t.equals("application/x-ndjson")).count()).isEqualTo(1);
             screenshot(driver, "delivered");
-          } finally {
-            if (tracerboy != null) {
-                tracerboy.close();
-            }
-          }
         } finally {
             driver.quit();
         }
