@@ -430,6 +430,24 @@ test('beacons an event once per page: visibilitychange then pagehide send nothin
         'an event recorded after pagehide goes by beacon at once');
 });
 
+test('a page left as Chromium leaves it, pagehide before visibilitychange, frees its queue for the next page at once',
+    async () => {
+        // The HTML standard's unload steps fire pagehide, then make the document hidden: WebsiteIT saw Chromium do it.
+        const browser = new Browser();
+        const a = browser.open();
+        const id = a.tracerboy.click('a');
+        a.fire('pagehide', { persisted: false });
+        a.hide();
+        a.kill();
+        assert.deepEqual(browser.beacons.map(b => b.lines.map(l => l.id)), [[id]], 'beaconed once');
+        assert.deepEqual(Object.values(browser.storage.queues()).map(x => x.t), [0], 'marked as left');
+        const b = browser.open();
+        await browser.advance(1_000);
+        assert.deepEqual(browser.requests.filter(r => r.page === b).map(r => r.lines.map(l => l.id)), [[id]],
+            'not 5 minutes later');
+        assert.deepEqual(browser.storage.queues(), {});
+    });
+
 test('a hidden page that lives on resends its beaconed events by fetch until one is acknowledged', async () => {
     const browser = new Browser();
     const page = browser.open();

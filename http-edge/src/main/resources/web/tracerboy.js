@@ -79,7 +79,7 @@ function exit(leaving) {
   var body = '', l;
   q.map(e => !B[e.id] && (spent += bytes(l = line(e))) < 6e4 && (body += l, B[e.id] = e.u = 1));
   if (body && !n.sendBeacon?.(url, body)) post(body, true).catch(() => 0);
-  gone = leaving;
+  gone |= leaving;
   save();
 }
 

@@ -11,6 +11,9 @@ import java.util.Set;
  * {@code https://shop.example}, kept as browsers write them in {@code Origin} (lower case, no default port).
  */
 public final class AllowedOrigins {
+    /** The values accepted, in the words of the message that refuses others. */
+    static final String ACCEPTED = "* or a comma-separated list of origins like https://shop.example "
+            + "(scheme://host[:port], no path)";
     private static final AllowedOrigins ANY = new AllowedOrigins(Set.of());
 
     /** Normalized origins; empty means any. */
@@ -30,8 +33,7 @@ public final class AllowedOrigins {
      * and the entry: {@code KEY: expected …, found '…'}.
      */
     public static AllowedOrigins parse(String key, String value) {
-        String expected = key + ": expected * or a comma-separated list of origins like https://shop.example "
-                + "(scheme://host[:port], no path), found ";
+        String expected = key + ": expected " + ACCEPTED + ", found ";
         if (value == null || value.isBlank()) {
             throw new ConfigException(expected + "nothing");
         }

@@ -27,16 +27,18 @@ import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
 
 /**
- * {@code POST /analytics/batch}: many events in one request, as NDJSON or a JSON array, optionally gzipped. The body is
- * read without blocking (IO thread), then decompressed and parsed on a worker thread; every limit counts decompressed
- * bytes and reading stops at the limit. A request is accepted whole or refused whole: any bad line is a {@code 400}
- * listing the errors, and a valid batch enters the ring in one claim of its slots or not at all ({@code 503}). Answers
- * are JSON.
+ * {@code POST /analytics/batch}: many events in one request, as NDJSON (also as {@code text/plain}, which a page sends
+ * without a preflight) or a JSON array, optionally gzipped. The body is read without blocking (IO thread), then
+ * decompressed and parsed on a worker thread; every limit counts decompressed bytes and reading stops at the limit. A
+ * request is accepted whole or refused whole: any bad line is a {@code 400} listing the errors, and a valid batch
+ * enters the ring in one claim of its slots or not at all ({@code 503}). Answers are JSON.
  */
 final class BatchIngestHandler implements HttpHandler {
     private static final Logger log = LoggerFactory.getLogger(BatchIngestHandler.class);
     private static final String NDJSON = "application/x-ndjson";
     private static final String JSON_ARRAY = "application/json";
+    /** NDJSON as a page sends it without a preflight: {@code sendBeacon} and {@code fetch} with a string body. */
+    private static final String TEXT = "text/plain";
     private static final byte[] GZIP_MAGIC = {0x1f, (byte) 0x8b};
 
     private final EventRing ring;
@@ -66,9 +68,10 @@ final class BatchIngestHandler implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange exchange) {
         String type = mediaType(exchange.getRequestHeaders().getFirst(Headers.CONTENT_TYPE));
-        if (!NDJSON.equals(type) && !JSON_ARRAY.equals(type)) {
-            refuse(exchange, 415, Rejection.INVALID, "Content-Type: expected " + NDJSON + " or " + JSON_ARRAY
-                    + ", found " + found(type));
+        boolean ndjson = NDJSON.equals(type) || TEXT.equals(type);
+        if (!ndjson && !JSON_ARRAY.equals(type)) {
+            refuse(exchange, 415, Rejection.INVALID, "Content-Type: expected " + NDJSON + ", " + TEXT + " (NDJSON) or "
+                    + JSON_ARRAY + ", found " + found(type));
             return;
         }
         String encoding = mediaType(exchange.getRequestHeaders().getFirst(Headers.CONTENT_ENCODING));
@@ -91,7 +94,7 @@ final class BatchIngestHandler implements HttpHandler {
                     + declaredBytes + " bytes");
             return;
         }
-        BatchParser.Format format = NDJSON.equals(type) ? BatchParser.Format.NDJSON : BatchParser.Format.JSON_ARRAY;
+        BatchParser.Format format = ndjson ? BatchParser.Format.NDJSON : BatchParser.Format.JSON_ARRAY;
         RequestBodies.read(exchange, maxBodyBytes, true, requestTimeoutMs,
                 // Decompressing and parsing take CPU: a worker thread, so the IO threads keep serving.
                 (ex, body, bodyBytes) -> ex.dispatch(() -> acceptOrFail(ex, body, gzip, format, key)),

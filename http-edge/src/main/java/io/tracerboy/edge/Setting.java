@@ -23,6 +23,15 @@ public final class Setting<T> {
         T parse(String raw);
     }
 
+    /**
+     * Parses a value that refuses in words of its own ({@code KEY: expected …, found …} naming the bad entry of a
+     * list), given the name the value came by ({@code source}: variable, property or option).
+     */
+    @FunctionalInterface
+    interface SourcedParser<T> {
+        T parse(String source, String raw);
+    }
+
     /** {@link #FLUSH_INTERVAL_MS}'s value for {@code auto}. */
     public static final long AUTO = -1;
 
@@ -110,6 +119,10 @@ public final class Setting<T> {
     public static final Setting<Long> GET_CACHE_TTL_MS = longInteger("GET_CACHE_TTL_MS", 50, 0, 60_000, "ms",
             "longest time a GET answer is reused, never past this process's next commit; 0 turns the cache off")
             .changeableAtRuntime();
+    public static final Setting<AllowedOrigins> CORS_ALLOWED_ORIGINS = new Setting<>("CORS_ALLOWED_ORIGINS", "*",
+            AllowedOrigins.ACCEPTED, (String source, String raw) -> AllowedOrigins.parse(source, raw),
+            c -> AllowedOrigins.any(), "origins whose pages may POST events (CORS on /analytics and /analytics/batch "
+                    + "only): * for any, or a list such as https://shop.example,https://www.shop.example");
     public static final Setting<LogFormat> LOG_FORMAT = choice("LOG_FORMAT", LogFormat.TEXT,
             "text (one line per entry) or json (one JSON object per line, for log shippers)");
 
@@ -148,7 +161,7 @@ public final class Setting<T> {
     private final String name;
     private final String defaultText;
     private final String expected;
-    private final Parser<T> parser;
+    private final SourcedParser<T> parser;
     private final Function<TracerboyConfig, T> defaultValue;
     private final String help;
     private Function<T, String> shown = String::valueOf;
@@ -157,6 +170,11 @@ public final class Setting<T> {
     private boolean secret;
 
     private Setting(String name, String defaultText, String expected, Parser<T> parser,
+                    Function<TracerboyConfig, T> defaultValue, String help) {
+        this(name, defaultText, expected, (String source, String raw) -> parser.parse(raw), defaultValue, help);
+    }
+
+    private Setting(String name, String defaultText, String expected, SourcedParser<T> parser,
                     Function<TracerboyConfig, T> defaultValue, String help) {
         this.name = name;
         this.defaultText = defaultText;
@@ -288,7 +306,7 @@ public final class Setting<T> {
      * Parses {@code raw} (given by {@code source}); a {@link ConfigException} in the house form when it does not fit.
      */
     T parse(String raw, String source) {
-        T value = parser.parse(raw);
+        T value = parser.parse(source, raw);
         if (value == null) {
             String found = this == DATABASE_URL ? "'" + TracerboyConfig.maskUrl(raw) + "'"
                     : secret ? "a hidden value of " + raw.length() + " characters" : "'" + raw + "'";

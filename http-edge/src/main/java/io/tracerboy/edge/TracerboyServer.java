@@ -1,43 +1,31 @@
 package io.tracerboy.edge;
 
-import io.tracerboy.ingest.BatchParser;
 import io.tracerboy.ingest.BatchPolicy;
 import io.tracerboy.ingest.BatchingConsumer;
 import io.tracerboy.ingest.EventRing;
-import io.tracerboy.ingest.EventWindow;
-import io.tracerboy.ingest.Hours;
 import io.tracerboy.ingest.PipelineStats;
 import io.tracerboy.ingest.RetryBackoff;
 import io.tracerboy.storage.CopyBatchSink;
 import io.tracerboy.storage.Database;
 import io.tracerboy.storage.EmbeddedDatabase;
-import io.tracerboy.storage.HourlyStats;
 import io.tracerboy.storage.RetentionKeeper;
 import io.tracerboy.storage.SchemaMigrator;
 import io.tracerboy.storage.StorageEngine;
-import io.undertow.Undertow;
-import io.undertow.UndertowOptions;
-import io.undertow.server.HttpHandler;
-import io.undertow.server.handlers.HttpContinueReadHandler;
-import io.undertow.util.Headers;
-import io.undertow.util.Methods;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xnio.Options;
 
 /**
- * The running service: embedded or external PostgreSQL, the ring and its writer, and the Undertow server, wired in one
- * place. The schema is migrated in the background ({@link SchemaMigrator}) so {@code /readyz} can answer {@code 503}
- * until it is done; events posted meanwhile wait in the ring. {@link #stop()} is the graceful stop: refuse new events,
- * write everything buffered (migrating first if need be), finish in-flight requests, close.
+ * The running service: embedded or external PostgreSQL, the ring and its writer, and the HTTP edge ({@link HttpEdge}),
+ * wired in one place. The schema is migrated in the background ({@link SchemaMigrator}) so {@code /readyz} can answer
+ * {@code 503} until it is done; events posted meanwhile wait in the ring. {@link #stop()} is the graceful stop: refuse
+ * new events, write everything buffered (migrating first if need be), finish in-flight requests, close.
  */
 public final class TracerboyServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TracerboyServer.class);
@@ -54,10 +42,7 @@ public final class TracerboyServer implements AutoCloseable {
     private final BatchingConsumer consumer;
     private final SchemaMigrator migrator;
     private volatile RetentionKeeper retention;
-    private final TracerboyMetrics metrics;
-    private final LiveSettings settings;
-    private final InFlightRequests inFlight;
-    private final Undertow undertow;
+    private final HttpEdge edge;
     private final Object lifecycle = new Object();
     private boolean stopped;
 
@@ -104,83 +89,11 @@ public final class TracerboyServer implements AutoCloseable {
                     }
                 });
 
-        metrics = new TracerboyMetrics(stats, ring, consumer::oldestUnwrittenAgeNanos);
+        TracerboyMetrics metrics = new TracerboyMetrics(stats, ring, consumer::oldestUnwrittenAgeNanos);
         consumer.setFlushListener(metrics);
 
-        EventWindow window = eventWindow(config);
-        IngestHandler ingest = new IngestHandler(ring, stats, millisClock, state,
-                config.get(Setting.ACK_MODE), config.get(Setting.MAX_BODY_BYTES),
-                config.get(Setting.REQUEST_TIMEOUT_MS), window);
-        BatchIngestHandler batchIngest = new BatchIngestHandler(ring, stats, new BatchParser(
-                config.get(Setting.MAX_BATCH_EVENTS), config.get(Setting.MAX_LINE_BYTES), window), millisClock,
-                state, config.get(Setting.ACK_MODE), config.get(Setting.MAX_BATCH_BYTES),
-                config.get(Setting.REQUEST_TIMEOUT_MS), new IdempotencyKeys(database.dataSource(),
-                config.get(Setting.EVENT_ID_RETENTION_HOURS), millisClock));
-        ReadinessHandler readiness = new ReadinessHandler(state, stats, database::lastKnownReachable);
-        HourlyCountsCache cache = new HourlyCountsCache(stats::commitGeneration, System::nanoTime,
-                TimeUnit.MILLISECONDS.toNanos(config.get(Setting.GET_CACHE_TTL_MS)));
-        HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource()), millisClock,
-                metrics, cache, () -> state.migrated, database::lastKnownReachable);
-        settings = new LiveSettings(config, consumer, cache);
-        metrics.registerLive(settings, consumer::policy);
-        String adminToken = config.adminToken();
-        RetentionReport.register(metrics.registry, this::retentionStatus);
-        StatusHandler status = new StatusHandler(stats, ring, consumer, readiness, settings, metrics,
-                adminToken != null, millisClock, System::nanoTime, this::retentionStatus);
-        HttpHandler alive = exchange -> Replies.line(exchange, 200, "alive");
-        Routes routes = new Routes()
-                // Sends 100 Continue when the handler reads the body, and drops the connection if it answers without.
-                .add("/analytics", new HttpContinueReadHandler(ingest), Methods.POST)
-                .add("/analytics", query, Methods.GET)
-                .add("/analytics/batch", new HttpContinueReadHandler(batchIngest), Methods.POST)
-                .add("/healthz", alive, Methods.GET)
-                .add("/readyz", readiness, Methods.GET)
-                .add("/metrics", new MetricsHandler(metrics.registry), Methods.GET)
-                .add("/status", status.page(), Methods.GET)
-                .add("/status.json", status.json(), Methods.GET)
-                .add("/", exchange -> {
-                    exchange.setStatusCode(302);
-                    exchange.getResponseHeaders().put(Headers.LOCATION, "/status");
-                    exchange.endExchange();
-                }, Methods.GET);
-        if (adminToken != null) {
-            // Off, it is not declared at all: every method on it is a 404, as on any unknown path.
-            routes.add("/admin/settings", new AdminHandler(adminToken, settings, metrics.adminRefused, () -> Map.of(
-                    "linger_ms", TimeUnit.NANOSECONDS.toMillis(consumer.policy().lingerNanos()),
-                    "batch_size_limit", consumer.policy().batchSizeEvents())), Methods.GET, Methods.POST);
-        }
-        inFlight = new InFlightRequests(routes.handler());
-        undertow = Undertow.builder()
-                .addHttpListener(config.get(Setting.PORT), config.get(Setting.BIND_ADDRESS))
-                .setIoThreads(config.get(Setting.IO_THREADS))
-                .setWorkerThreads(config.get(Setting.WORKER_THREADS))
-                // Keep the raw query: AnalyticsQuery decodes it strictly and says what is wrong. Undertow's own
-                // decoding maps bad UTF-8 to U+FFFD, and its request parser answers an empty 400 for a bad escape.
-                .setServerOption(UndertowOptions.DECODE_URL, false)
-                .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, true)
-                // Hostile or broken clients: bounded requests, and no socket held open for free.
-                .setServerOption(UndertowOptions.MAX_HEADER_SIZE, config.get(Setting.MAX_HEADER_BYTES))
-                // Every handler that reads a body enforces its own limit with a 413 (RequestBodies), and
-                // InFlightRequests closes rather than drains other requests' bodies. Undertow's MAX_ENTITY_SIZE is
-                // 2 MiB when unset, not unlimited: past it a declared body is reset, Expect gets a bare 417, and a
-                // chunked one a stack trace on stderr. Its chunked limit is fixed when the request is parsed, before
-                // any handler runs (HttpTransferEncoding in 2.4.4), so it cannot be lifted per exchange; 0 is none.
-                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, 0L)
-                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, config.get(Setting.REQUEST_TIMEOUT_MS))
-                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, config.get(Setting.IDLE_TIMEOUT_MS))
-                .setServerOption(UndertowOptions.IDLE_TIMEOUT, config.get(Setting.IDLE_TIMEOUT_MS))
-                .setSocketOption(Options.CONNECTION_HIGH_WATER, config.get(Setting.MAX_CONNECTIONS))
-                .setSocketOption(Options.CONNECTION_LOW_WATER, config.get(Setting.MAX_CONNECTIONS))
-                .setHandler(inFlight)
-                .build();
-    }
-
-    /** Events are accepted as far back as both their day and their hour's set of users are kept. */
-    private static EventWindow eventWindow(TracerboyConfig config) {
-        int eventHours = config.get(Setting.EVENT_RETENTION_HOURS);
-        int userHours = config.get(Setting.USER_RETENTION_HOURS);
-        return userHours < eventHours ? new EventWindow(userHours * Hours.HOUR_MS, "USER_RETENTION_HOURS")
-                : new EventWindow(eventHours * Hours.HOUR_MS, "EVENT_RETENTION_HOURS");
+        edge = new HttpEdge(config, new HttpEdge.Pipeline(ring, stats, state, consumer, database, metrics,
+                this::retentionStatus), millisClock);
     }
 
     /**
@@ -205,7 +118,7 @@ public final class TracerboyServer implements AutoCloseable {
     /** Listens, then migrates the schema in the background; returns once it listens. */
     public void start() throws IOException {
         try {
-            undertow.start();
+            edge.start();
         } catch (RuntimeException e) {
             close();
             throw new IOException("cannot listen on " + config.get(Setting.BIND_ADDRESS) + ":"
@@ -261,7 +174,7 @@ public final class TracerboyServer implements AutoCloseable {
 
     /** The port actually listened on (useful with {@code PORT=0}). */
     public int port() {
-        return ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress()).getPort();
+        return edge.port();
     }
 
     /** Events in the ring not yet taken by the writer. */
@@ -271,7 +184,7 @@ public final class TracerboyServer implements AutoCloseable {
 
     /** The settings that can change while running (the admin API's view). */
     LiveSettings liveSettings() {
-        return settings;
+        return edge.liveSettings();
     }
 
     /** What retention last did; {@link RetentionKeeper.Status#NONE} until its first run after the migration. */
@@ -312,9 +225,7 @@ public final class TracerboyServer implements AutoCloseable {
             }
             // Write the ring first, while the IO threads still run: committed-mode requests are answered from there.
             abandoned = consumer.stop(msUntil(deadlineNanos));
-            inFlight.shutdown();
-            inFlight.awaitIdle(IN_FLIGHT_TIMEOUT_MS);
-            undertow.stop();
+            edge.stop(IN_FLIGHT_TIMEOUT_MS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {

@@ -154,8 +154,8 @@ class BatchIngestIT {
 
         HttpResponse<String> csv = batch(server, "text/csv", "a,b".getBytes(StandardCharsets.UTF_8));
         assertThat(csv.statusCode()).isEqualTo(415);
-        assertThat(csv.body()).isEqualTo("{\"error\":\"Content-Type: expected application/x-ndjson or "
-                + "application/json, found 'text/csv'\"}\n");
+        assertThat(csv.body()).isEqualTo("{\"error\":\"Content-Type: expected application/x-ndjson, "
+                + "text/plain (NDJSON) or application/json, found 'text/csv'\"}\n");
         HttpResponse<String> brotli = batch(server, "application/x-ndjson", new byte[] {1, 2},
                 "Content-Encoding", "br");
         assertThat(brotli.statusCode()).isEqualTo(415);

@@ -4,11 +4,9 @@ import static io.tracerboy.edge.TestServers.send;
 import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tracerboy.ingest.Hours;
 import io.tracerboy.testsupport.TestDatabase;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -32,19 +30,13 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
- * The status page in a real browser: Debian's headless Chromium, driven by Selenium through Debian's chromedriver (no
- * driver download). Skipped, saying so, where they are not installed ({@code apt-get install chromium
- * chromium-driver}; {@code .ci/run} installs them). Screenshots of what the page showed land in
+ * The status page in a real browser ({@link HeadlessChromium}: Debian's headless Chromium through its chromedriver).
+ * Skipped, saying so, where they are not installed. Screenshots of what the page showed land in
  * {@code target/status-page/}.
  */
 class StatusPageIT {
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path SCREENSHOTS = Path.of("target", "status-page");
     private static final String TOKEN = "status-page-admin-token";
     // A past hour within every retention (events older than EVENT_RETENTION_HOURS are refused).
@@ -59,15 +51,7 @@ class StatusPageIT {
             .withZone(ZoneOffset.UTC);
 
     private static WebDriver browser() {
-        assumeTrue(Files.isExecutable(CHROMEDRIVER) && Files.isExecutable(CHROMIUM),
-                "skipped: no headless browser here (/usr/bin/chromium and /usr/bin/chromedriver; "
-                        + "apt-get install chromium chromium-driver)");
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File(CHROMEDRIVER.toString())).usingAnyFreePort().build();
-        ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toString())
-                .addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                        "--window-size=1280,1000");
-        return new ChromeDriver(service, options);
+        return HeadlessChromium.start(HeadlessChromium.options());
     }
 
     /** The element's text, or "" when the page has no such element. */
