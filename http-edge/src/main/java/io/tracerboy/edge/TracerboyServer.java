@@ -11,6 +11,7 @@ import io.tracerboy.ingest.RetryBackoff;
 import io.tracerboy.storage.CopyBatchSink;
 import io.tracerboy.storage.Database;
 import io.tracerboy.storage.EmbeddedDatabase;
+import io.tracerboy.storage.HourlySeries;
 import io.tracerboy.storage.HourlyStats;
 import io.tracerboy.storage.RetentionKeeper;
 import io.tracerboy.storage.SchemaMigrator;
@@ -131,6 +132,9 @@ public final class TracerboyServer implements AutoCloseable {
                 // Sends 100 Continue when the handler reads the body, and drops the connection if it answers without.
                 .add("/analytics", new HttpContinueReadHandler(ingest), Methods.POST)
                 .add("/analytics", query, Methods.GET)
+                .add("/analytics/series", new SeriesHandler(new HourlySeries(database.dataSource(),
+                        config.get(Setting.USER_RETENTION_HOURS)), millisClock, () -> state.migrated,
+                        database::lastKnownReachable), Methods.GET)
                 .add("/analytics/batch", new HttpContinueReadHandler(batchIngest), Methods.POST)
                 .add("/healthz", alive, Methods.GET)
                 .add("/readyz", readiness, Methods.GET)

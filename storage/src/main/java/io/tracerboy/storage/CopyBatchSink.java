@@ -64,6 +64,7 @@ public final class CopyBatchSink implements BatchSink {
     private final RetentionKeeper.Retention retention;
     private final LongSupplier millisClock;
     private final Set<Long> daysCovered = new HashSet<>();
+    private final HourlySketches sketches;
     private TimePartitions partitions;
     private int carefulBatchesLeft;
     private long requestKeysDayMs = Long.MIN_VALUE;
@@ -75,6 +76,13 @@ public final class CopyBatchSink implements BatchSink {
      */
     public CopyBatchSink(DataSource dataSource, long userCachePairs, RetentionKeeper.Retention retention,
                          LongSupplier millisClock) {
+        this(dataSource, userCachePairs, retention, millisClock, true);
+    }
+
+    /** As above; without {@code keepSketches} no {@code hourly_sketches} rows are written (a benchmark's baseline). */
+    public CopyBatchSink(DataSource dataSource, long userCachePairs, RetentionKeeper.Retention retention,
+                         LongSupplier millisClock, boolean keepSketches) {
+        this.sketches = keepSketches ? new HourlySketches() : null;
         this.dataSource = dataSource;
         this.committedUsers = new CommittedUsers(userCachePairs, millisClock);
         this.retention = retention;
@@ -133,10 +141,16 @@ public final class CopyBatchSink implements BatchSink {
         HourlyDeltas deltas = copyAndCount(connection, batch, attempt.keys);
         Map<Long, Long> newUsers = insertUsers(connection, deltas);
         upsertStats(connection, deltas, newUsers);
+        if (sketches != null) {
+            sketches.write(connection, deltas.usersByHour);
+        }
         RequestKeys.record(connection, batch, newRequests, attempt.keys.resends, nowMs);
         attempt.commitSent = true;
         connection.commit();
         committedUsers.addAll(deltas.usersByHour);
+        if (sketches != null) {
+            sketches.onCommitted();
+        }
         return WriteOutcome.withResends(attempt.keys.resends);
     }
 
