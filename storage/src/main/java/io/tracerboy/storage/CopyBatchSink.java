@@ -27,7 +27,8 @@ import org.postgresql.util.PSQLException;
 
 /**
  * Writes each batch in one transaction: binary COPY into {@code events} (with the key of each event that has an id),
- * new (hour, user) pairs into {@code hourly_users}, and per-hour deltas into {@code hourly_stats}. Rows are locked in
+ * new (hour, user) pairs into {@code hourly_users}, per-hour deltas into {@code hourly_stats}, and this writer's
+ * sketch of each hour's users into {@code hourly_sketches} ({@link HourlySketches}). Rows are locked in
  * sorted order (keyed events by timestamp then key, pairs by hour then user, stats by hour) so that several processes
  * writing the same rows cannot deadlock, and each batch records its id in {@code written_batches} so a retry after a
  * lost COMMIT reply is not applied twice. Resends are found optimistically: the COPY goes first, and only when the
