@@ -68,6 +68,7 @@ public class BatchWriteBenchmark {
     private String[] users;
     private final SplittableRandom random = new SplittableRandom(42);
     private CopyBatchSink sink;
+    private CopyBatchSink sinkWithoutSketches;
     private EventBatch batch;
     private final BinaryCopyEncoder encoder = new BinaryCopyEncoder();
     /** Events fall in the current hour, as 95% do in production, which is what the writer's user memory keeps. */
@@ -85,9 +86,11 @@ public class BatchWriteBenchmark {
 
     @Setup(Level.Iteration)
     public void empty() throws Exception {
-        bench.execute("TRUNCATE events, hourly_users, hourly_stats, written_batches");
+        bench.execute("TRUNCATE events, hourly_users, hourly_stats, hourly_sketches, written_batches");
         sink = new CopyBatchSink(bench.database.dataSource(), 1_000_000, new RetentionKeeper.Retention(168, 168, 24),
                 System::currentTimeMillis);
+        sinkWithoutSketches = new CopyBatchSink(bench.database.dataSource(), 1_000_000,
+                new RetentionKeeper.Retention(168, 168, 24), System::currentTimeMillis, false);
     }
 
     @TearDown(Level.Trial)
@@ -107,6 +110,12 @@ public class BatchWriteBenchmark {
     @Benchmark
     public void tracerboyWriter() throws Exception {
         sink.write(nextBatch());
+    }
+
+    /** The writer as above but without its hourly sketch ({@code hourly_sketches}): what keeping sketches costs. */
+    @Benchmark
+    public void tracerboyWriterWithoutSketches() throws Exception {
+        sinkWithoutSketches.write(nextBatch());
     }
 
     @Benchmark

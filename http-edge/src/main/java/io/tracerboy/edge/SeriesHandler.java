@@ -60,7 +60,8 @@ final class SeriesHandler implements HttpHandler {
         exchange.dispatch(() -> {
             HourlySeries.Series read;
             try {
-                read = series.read(query.boundariesMs(), millisClock.getAsLong());
+                read = series.read(query.boundariesMs(), millisClock.getAsLong(), query.exactAsked()
+                        ? HourlySeries.EXACT_MAX_PAIRS_ASKED : HourlySeries.EXACT_MAX_PAIRS);
             } catch (SQLException e) {
                 log.warn("GET /analytics/series: the read failed: {}", String.valueOf(e.getMessage()).lines()
                         .findFirst().orElse(""));

@@ -90,7 +90,7 @@ class SeriesIT {
     @Test
     void everyHourOfFortyEightAgreesWithARecountOverTheRawEvents() throws Exception {
         long toMs = FIRST_HOUR_MS + 48 * Hours.HOUR_MS;
-        List<String> rows = csv("/analytics/series?from=" + FIRST_HOUR_MS + "&to=" + toMs);
+        List<String> rows = csv("/analytics/series?from=" + FIRST_HOUR_MS + "&to=" + toMs + "&uniques=exact");
         List<String> expected = recount("date_trunc('hour', ts)", "'UTC'", FIRST_HOUR_MS, toMs, 48, Hours.HOUR_MS);
         assertThat(rows).hasSize(50);
         assertThat(rows.subList(1, 49)).containsExactlyElementsOf(expected);
@@ -103,7 +103,7 @@ class SeriesIT {
         long firstDayMs = Math.floorDiv(FIRST_HOUR_MS, 24 * Hours.HOUR_MS) * 24 * Hours.HOUR_MS;
         long toMs = NOW_MS + 1;
         String from = Instant.ofEpochMilli(FIRST_HOUR_MS).toString();
-        List<String> rows = csv("/analytics/series?from=" + from + "&to=" + toMs + "&interval=day");
+        List<String> rows = csv("/analytics/series?from=" + from + "&to=" + toMs + "&interval=day&uniques=exact");
         int days = (int) ((Hours.startMs(NOW_MS) - firstDayMs) / (24 * Hours.HOUR_MS)) + 1;
         assertThat(rows).hasSize(days + 2);
         assertThat(rows.subList(1, days + 1)).containsExactlyElementsOf(
@@ -120,7 +120,7 @@ class SeriesIT {
     @Test
     void dayBucketsInAZoneOfWholeHourOffsetsAreItsLocalDays() throws Exception {
         List<String> rows = csv("/analytics/series?from=" + FIRST_HOUR_MS + "&to=" + (NOW_MS + 1)
-                + "&interval=day&tz=America/New_York");
+                + "&interval=day&tz=America/New_York&uniques=exact");
         String first = rows.get(1).split(",")[0];
         assertThat(first).matches("\\d{4}-\\d\\d-\\d\\dT00:00:00-0[45]:00");
         long firstMs = java.time.OffsetDateTime.parse(first).toInstant().toEpochMilli();
@@ -129,6 +129,23 @@ class SeriesIT {
                 .plusDays(days).toInstant().toEpochMilli();
         List<String> expected = recountInZone(firstMs, endMs);
         assertThat(rows.subList(1, days + 1)).containsExactlyElementsOf(expected);
+    }
+
+    @Test
+    void withoutAskingARangeOfManyPairsIsEstimatedAndLabelledSo() throws Exception {
+        long toMs = FIRST_HOUR_MS + 48 * Hours.HOUR_MS;
+        List<String> rows = csv("/analytics/series?from=" + FIRST_HOUR_MS + "&to=" + toMs);
+        String[] exact = totalRecount(FIRST_HOUR_MS, toMs).split(",");
+        String[] total = rows.get(49).split(",", -1);
+        assertThat(database.queryLong("SELECT count(*) FROM hourly_users")).isGreaterThan(2_000);
+        assertThat(total[1] + "," + total[2]).isEqualTo(exact[1] + "," + exact[2]);
+        assertThat(total[4]).isEqualTo("false");
+        long users = Long.parseLong(exact[3]);
+        assertThat(Long.parseLong(total[5])).isLessThanOrEqualTo(users);
+        assertThat(Long.parseLong(total[6])).isGreaterThanOrEqualTo(users);
+        assertThat((double) Math.abs(Long.parseLong(total[3]) - users)).isLessThanOrEqualTo(
+                io.tracerboy.storage.HourlySeries.RELATIVE_ERROR_BOUND * users);
+        assertThat(rows.subList(1, 49)).allMatch(row -> row.contains(",true,,")); // hours stay exact
     }
 
     @Test
@@ -158,6 +175,8 @@ class SeriesIT {
         long to = FIRST_HOUR_MS + Hours.HOUR_MS;
         assertRefused("/analytics/series?to=" + to, "from: expected an instant (milliseconds since the epoch or"
                 + " ISO-8601), found nothing");
+        assertRefused("/analytics/series?from=" + FIRST_HOUR_MS + "&to=" + to + "&uniques=precise",
+                "uniques: expected exact or auto, found 'precise'");
         assertRefused("/analytics/series?from=" + FIRST_HOUR_MS + "&to=" + to + "&interval=week",
                 "interval: expected hour or day, found 'week'");
         assertRefused("/analytics/series?from=yesterday&to=" + to, "from: expected milliseconds since the epoch,"

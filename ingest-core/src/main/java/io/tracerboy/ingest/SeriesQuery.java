@@ -13,18 +13,19 @@ import java.util.Locale;
 
 /**
  * The query of {@code GET /analytics/series}: {@code from} and {@code to} (milliseconds since the epoch, an ISO-8601
- * instant, or a date, which starts at midnight in {@code tz}), {@code interval} ({@code hour}, the default, or
- * {@code day}) and {@code tz} (a zone ID, UTC by default), parsed into the bucket boundaries: from the start of the
- * bucket holding {@code from} up to the end of the one holding the instant before {@code to}. A zone is accepted only
- * where every boundary of the range is a whole UTC hour, so that each bucket is an exact sum of hours. Runs on IO
- * threads: no I/O; every refusal names the parameter and the value.
+ * instant, or a date, which starts at midnight in {@code tz}), {@code interval} ({@code hour}, the default, or {@code
+ * day}), {@code tz} (a zone ID, UTC by default) and {@code uniques} ({@code auto}, the default, or {@code exact}: count
+ * larger ranges exactly, at the cost of time), parsed into the bucket boundaries: from the start of the bucket holding
+ * {@code from} up to the end of the one holding the instant before {@code to}. A zone is accepted only where every
+ * boundary of the range is a whole UTC hour, so that each bucket is an exact sum of hours. Runs on IO threads: no I/O;
+ * every refusal names the parameter and the value.
  */
-public record SeriesQuery(Interval interval, ZoneId zone, long[] boundariesMs) {
+public record SeriesQuery(Interval interval, ZoneId zone, long[] boundariesMs, boolean exactAsked) {
     /** Most buckets of each interval in one request. */
     public static final int MAX_HOUR_BUCKETS = 1_000;
     public static final int MAX_DAY_BUCKETS = 400;
     private static final ZoneId UTC = ZoneId.of("UTC");
-    private static final String[] NAMES = {"from", "to", "interval", "tz"};
+    private static final String[] NAMES = {"from", "to", "interval", "tz", "uniques"};
 
     /** The length of a bucket. */
     public enum Interval {
@@ -57,7 +58,11 @@ public record SeriesQuery(Interval interval, ZoneId zone, long[] boundariesMs) {
                         + Instant.ofEpochMilli(boundaryMs).atZone(zone).toLocalDate() + ")");
             }
         }
-        return new SeriesQuery(interval, zone, boundaries);
+        if (values[4] != null && !values[4].equals("exact") && !values[4].equals("auto")) {
+            throw new InvalidRequestException("uniques: expected exact or auto, found '" + Messages.shown(values[4])
+                    + "'");
+        }
+        return new SeriesQuery(interval, zone, boundaries, "exact".equals(values[4]));
     }
 
     /** How many buckets. */

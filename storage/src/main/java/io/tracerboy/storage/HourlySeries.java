@@ -19,16 +19,20 @@ import org.apache.datasketches.hll.Union;
  * Reads a series of buckets of whole UTC hours, and their total, in one snapshot: clicks and impressions summed from
  * {@code hourly_stats}; unique users of one hour from {@code hourly_stats} (exact), of several hours by
  * {@code count(DISTINCT user_id)} over {@code hourly_users} where those rows are still kept and there are at most
- * {@code exactMaxPairs} of them to scan, and otherwise estimated from the union of the hours' {@code hourly_sketches},
+ * as many as the caller affords to scan, and otherwise estimated from the union of the hours' {@code hourly_sketches},
  * with its bounds. Thread-safe; called on Undertow worker threads.
  */
 public final class HourlySeries {
     /**
-     * The most (hour, user) pairs counted exactly for one range. Measured on PostgreSQL 15 here (2 shared cores):
-     * count(DISTINCT) over 75 800 pairs of {@code hourly_users} in 86 ms, 227 000 in 267 ms, 910 000 in 1.5-1.8 s;
-     * so at most ~0.1 s per exact range (BENCHMARKS.md, "Unique users over a range").
+     * The most (hour, user) pairs counted exactly for one range by default: count(DISTINCT) over {@code hourly_users}
+     * costs ~1.1 us a pair here (PostgreSQL 15, 2 shared cores: 75 800 pairs in 86 ms, 227 000 in 267 ms, 910 000 in
+     * 1.5-1.8 s), so 2 000 keep a series within a few milliseconds (BENCHMARKS.md, "Unique users over a range").
      */
-    public static final long EXACT_MAX_PAIRS = 100_000;
+    public static final long EXACT_MAX_PAIRS = 2_000;
+    /** The most pairs counted exactly when the client asks for exact uniques and accepts ~0.1 s per range. */
+    public static final long EXACT_MAX_PAIRS_ASKED = 100_000;
+    /** log2 of the buckets of every hourly sketch ({@code HourlySketches}). */
+    public static final int SKETCH_LG_K = HourlySketches.LG_K;
     /** Standard deviations of the estimate's bounds: 2, about 95.4 % confidence. */
     public static final int BOUND_STD_DEVS = 2;
     /** The relative error bound an estimate is given with: {@value #BOUND_STD_DEVS} relative standard errors. */
@@ -71,25 +75,19 @@ public final class HourlySeries {
 
     private final DataSource dataSource;
     private final int userRetentionHours;
-    private final long exactMaxPairs;
 
     /** {@code userRetentionHours}: how long {@code hourly_users} is kept ({@code USER_RETENTION_HOURS}). */
     public HourlySeries(DataSource dataSource, int userRetentionHours) {
-        this(dataSource, userRetentionHours, EXACT_MAX_PAIRS);
-    }
-
-    /** As above, counting exactly ranges of at most {@code exactMaxPairs} pairs (tests force either path). */
-    public HourlySeries(DataSource dataSource, int userRetentionHours, long exactMaxPairs) {
         this.dataSource = dataSource;
         this.userRetentionHours = userRetentionHours;
-        this.exactMaxPairs = exactMaxPairs;
     }
 
     /**
      * The buckets between consecutive {@code boundariesMs} (UTC hour starts, increasing, at least two), as of
-     * {@code nowMs} (which decides whether an hour's users are still kept).
+     * {@code nowMs} (which decides whether an hour's users are still kept), counting a range's users exactly when it
+     * has at most {@code exactMaxPairs} (hour, user) pairs.
      */
-    public Series read(long[] boundariesMs, long nowMs) throws SQLException {
+    public Series read(long[] boundariesMs, long nowMs, long exactMaxPairs) throws SQLException {
         long fromMs = boundariesMs[0];
         long toMs = boundariesMs[boundariesMs.length - 1];
         try (Connection connection = dataSource.getConnection()) {
@@ -102,7 +100,7 @@ public final class HourlySeries {
                 Map<Long, HllSketch> sketches = null;
                 List<Bucket> buckets = new ArrayList<>(boundariesMs.length - 1);
                 for (int i = 0; i + 1 < boundariesMs.length; i++) {
-                    Range range = new Range(boundariesMs[i], boundariesMs[i + 1], hours);
+                    Range range = new Range(boundariesMs[i], boundariesMs[i + 1], hours, exactMaxPairs);
                     if (range.needsSketches(nowMs)) {
                         sketches = sketches != null ? sketches : sketches(connection, fromMs, toMs);
                     }
@@ -112,7 +110,7 @@ public final class HourlySeries {
                 if (buckets.size() == 1) {
                     total = buckets.get(0);
                 } else {
-                    Range range = new Range(fromMs, toMs, hours);
+                    Range range = new Range(fromMs, toMs, hours, exactMaxPairs);
                     if (range.needsSketches(nowMs)) {
                         sketches = sketches != null ? sketches : sketches(connection, fromMs, toMs);
                     }
@@ -132,13 +130,15 @@ public final class HourlySeries {
         final long startMs;
         final long endMs;
         final TreeMap<Long, HourlyCounts> hours;
+        final long exactMaxPairs;
         long clicks;
         long impressions;
         long pairs;
         long busiestHourUsers;
 
-        Range(long startMs, long endMs, TreeMap<Long, HourlyCounts> all) {
+        Range(long startMs, long endMs, TreeMap<Long, HourlyCounts> all, long exactMaxPairs) {
             this.startMs = startMs;
+            this.exactMaxPairs = exactMaxPairs;
             this.endMs = endMs;
             this.hours = new TreeMap<>(all.subMap(startMs, endMs));
             for (HourlyCounts counts : hours.values()) {
@@ -149,8 +149,9 @@ public final class HourlySeries {
             }
         }
 
+        /** One hour, or only one hour with users (its count is the range's), or few enough pairs still kept. */
         boolean exactly(long nowMs) {
-            return endMs - startMs == Hours.HOUR_MS || pairs == 0
+            return endMs - startMs == Hours.HOUR_MS || pairs == busiestHourUsers
                     || startMs >= nowMs - userRetentionHours * Hours.HOUR_MS && pairs <= exactMaxPairs;
         }
 
@@ -164,7 +165,7 @@ public final class HourlySeries {
 
         private Uniques uniques(Connection connection, long nowMs, Map<Long, HllSketch> sketches)
                 throws SQLException {
-            if (endMs - startMs == Hours.HOUR_MS || pairs == 0) {
+            if (endMs - startMs == Hours.HOUR_MS || pairs == busiestHourUsers) {
                 return Uniques.exact(pairs);
             }
             if (exactly(nowMs)) {

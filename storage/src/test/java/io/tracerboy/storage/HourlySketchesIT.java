@@ -69,12 +69,13 @@ class HourlySketchesIT {
         long exact = testDatabase.queryLong("SELECT count(DISTINCT user_id) FROM hourly_users");
         assertThat(exact).isGreaterThan(30_000); // past the sketch's exact warm-up: a real estimate
 
-        HourlySeries.Uniques counted = new HourlySeries(database.dataSource(), 168).read(week, NOW_MS).total()
+        HourlySeries.Uniques counted = new HourlySeries(database.dataSource(), 168).read(week, NOW_MS,
+                HourlySeries.EXACT_MAX_PAIRS_ASKED).total()
                 .uniques();
         assertThat(counted).isEqualTo(new HourlySeries.Uniques(HourlySeries.Method.EXACT, exact, exact, exact))
                 .as("at most 84 000 pairs: counted exactly");
 
-        HourlySeries.Uniques estimated = new HourlySeries(database.dataSource(), 168, 0).read(week, NOW_MS).total()
+        HourlySeries.Uniques estimated = new HourlySeries(database.dataSource(), 168).read(week, NOW_MS, 0).total()
                 .uniques();
         assertThat(estimated.method()).isEqualTo(HourlySeries.Method.ESTIMATE);
         assertThat((double) Math.abs(estimated.value() - exact)).isLessThanOrEqualTo(
@@ -85,7 +86,7 @@ class HourlySketchesIT {
 
         // Once the week's users are past retention (as read two weeks later), the sketches still answer.
         HourlySeries.Uniques later = new HourlySeries(database.dataSource(), 168)
-                .read(week, NOW_MS + 14 * 24 * Hours.HOUR_MS).total().uniques();
+                .read(week, NOW_MS + 14 * 24 * Hours.HOUR_MS, HourlySeries.EXACT_MAX_PAIRS_ASKED).total().uniques();
         assertThat(later).isEqualTo(estimated);
     }
 
@@ -103,7 +104,7 @@ class HourlySketchesIT {
                 + hourMs / 1000 + ")")).isEqualTo(2);
 
         long[] twoHours = {hourMs - Hours.HOUR_MS, hourMs + Hours.HOUR_MS};
-        HourlySeries.Uniques estimated = new HourlySeries(database.dataSource(), 168, 0).read(twoHours, NOW_MS)
+        HourlySeries.Uniques estimated = new HourlySeries(database.dataSource(), 168).read(twoHours, NOW_MS, 0)
                 .total().uniques();
         assertThat(estimated.method()).isEqualTo(HourlySeries.Method.ESTIMATE);
         assertThat((double) Math.abs(estimated.value() - 6_000)).isLessThanOrEqualTo(
@@ -150,10 +151,12 @@ class HourlySketchesIT {
         sink.write(batch(hourMs, 0, 100));
         sink.write(batch(hourMs + Hours.HOUR_MS, 50, 150));
         long[] range = {hourMs, hourMs + Hours.HOUR_MS, hourMs + 2 * Hours.HOUR_MS};
-        HourlySeries.Series exact = new HourlySeries(database.dataSource(), 168).read(range, NOW_MS);
+        HourlySeries.Series exact = new HourlySeries(database.dataSource(), 168).read(range, NOW_MS,
+                HourlySeries.EXACT_MAX_PAIRS);
         assertThat(exact.total().uniques()).isEqualTo(new HourlySeries.Uniques(HourlySeries.Method.EXACT, 150, 150,
                 150));
-        HourlySeries.Series gone = new HourlySeries(database.dataSource(), 1).read(range, NOW_MS);
+        HourlySeries.Series gone = new HourlySeries(database.dataSource(), 1).read(range, NOW_MS,
+                HourlySeries.EXACT_MAX_PAIRS);
         assertThat(gone.total().uniques().method()).isEqualTo(HourlySeries.Method.UNKNOWN);
         assertThat(gone.buckets().get(0).uniques()).isEqualTo(new HourlySeries.Uniques(HourlySeries.Method.EXACT,
                 100, 100, 100));
