@@ -30,7 +30,8 @@ import org.postgresql.copy.CopyIn;
 /**
  * The batch writer against a real PostgreSQL (embedded, fsync on; or DATABASE_URL), side by side with its two
  * ceilings/baselines on the same events and table, in one run: {@code tracerboyWriter} (COPY + exact hourly aggregates
- * in one transaction, as the service does), {@code rawCopy} (the same COPY, no aggregates: the ceiling), and
+ * in one transaction, as the service does), {@code tracerboyWriterWithoutSketches} (the same without the hourly
+ * sketches of range uniques: what they cost), {@code rawCopy} (the same COPY, no aggregates: the ceiling), and
  * {@code insertPerEvent} (one autocommitted INSERT per event through HikariCP: the naive way). One operation is one
  * batch of {@code batchSize} events in the current hour, users drawn at random from {@code usersPerHour}; rows/s =
  * batchSize / time per op. {@code benchmarks/jmh-summary.py} turns the JSON result into rows/s and ratios.
