@@ -30,7 +30,8 @@ import org.postgresql.copy.CopyIn;
 /**
  * The batch writer against a real PostgreSQL (embedded, fsync on; or DATABASE_URL), side by side with its two
  * ceilings/baselines on the same events and table, in one run: {@code tracerboyWriter} (COPY + exact hourly aggregates
- * in one transaction, as the service does), {@code rawCopy} (the same COPY, no aggregates: the ceiling), and
+ * in one transaction, as the service does), {@code tracerboyWriterWithoutSketches} (the same without the hourly
+ * sketches of range uniques: what they cost), {@code rawCopy} (the same COPY, no aggregates: the ceiling), and
  * {@code insertPerEvent} (one autocommitted INSERT per event through HikariCP: the naive way). One operation is one
  * batch of {@code batchSize} events in the current hour, users drawn at random from {@code usersPerHour}; rows/s =
  * batchSize / time per op. {@code benchmarks/jmh-summary.py} turns the JSON result into rows/s and ratios.
@@ -68,6 +69,7 @@ public class BatchWriteBenchmark {
     private String[] users;
     private final SplittableRandom random = new SplittableRandom(42);
     private CopyBatchSink sink;
+    private CopyBatchSink sinkWithoutSketches;
     private EventBatch batch;
     private final BinaryCopyEncoder encoder = new BinaryCopyEncoder();
     /** Events fall in the current hour, as 95% do in production, which is what the writer's user memory keeps. */
@@ -85,9 +87,11 @@ public class BatchWriteBenchmark {
 
     @Setup(Level.Iteration)
     public void empty() throws Exception {
-        bench.execute("TRUNCATE events, hourly_users, hourly_stats, written_batches");
+        bench.execute("TRUNCATE events, hourly_users, hourly_stats, hourly_sketches, written_batches");
         sink = new CopyBatchSink(bench.database.dataSource(), 1_000_000, new RetentionKeeper.Retention(168, 168, 24),
                 System::currentTimeMillis);
+        sinkWithoutSketches = new CopyBatchSink(bench.database.dataSource(), 1_000_000,
+                new RetentionKeeper.Retention(168, 168, 24), System::currentTimeMillis, false);
     }
 
     @TearDown(Level.Trial)
@@ -107,6 +111,12 @@ public class BatchWriteBenchmark {
     @Benchmark
     public void tracerboyWriter() throws Exception {
         sink.write(nextBatch());
+    }
+
+    /** The writer as above but without its hourly sketch ({@code hourly_sketches}): what keeping sketches costs. */
+    @Benchmark
+    public void tracerboyWriterWithoutSketches() throws Exception {
+        sinkWithoutSketches.write(nextBatch());
     }
 
     @Benchmark

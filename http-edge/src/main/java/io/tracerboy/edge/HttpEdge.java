@@ -7,6 +7,7 @@ import io.tracerboy.ingest.EventWindow;
 import io.tracerboy.ingest.Hours;
 import io.tracerboy.ingest.PipelineStats;
 import io.tracerboy.storage.Database;
+import io.tracerboy.storage.HourlySeries;
 import io.tracerboy.storage.HourlyStats;
 import io.tracerboy.storage.RetentionKeeper;
 import io.undertow.Undertow;
@@ -73,6 +74,9 @@ final class HttpEdge {
         routes.add("/analytics", post, Methods.POST)
                 .add("/analytics", withAllow(routes, "/analytics", post), Methods.OPTIONS)
                 .add("/analytics", query, Methods.GET)
+                .add("/analytics/series", new SeriesHandler(new HourlySeries(database.dataSource(),
+                        config.get(Setting.USER_RETENTION_HOURS)), millisClock, () -> state.migrated,
+                        database::lastKnownReachable), Methods.GET)
                 .add("/analytics/batch", batch, Methods.POST)
                 .add("/analytics/batch", withAllow(routes, "/analytics/batch", batch), Methods.OPTIONS)
                 // One route for both: the versioned path is the same path with ?v=.

@@ -38,7 +38,7 @@ class CitusIT {
     private static void resetSchema() throws Exception {
         try (Connection db = DriverManager.getConnection(CITUS_URL); Statement statement = db.createStatement()) {
             statement.execute("DROP TABLE IF EXISTS events, hourly_users, hourly_stats, written_batches, dead_letters,"
-                    + " event_ids, legacy_event_ids, events_legacy, hourly_users_legacy, request_keys,"
+                    + " event_ids, legacy_event_ids, events_legacy, hourly_users_legacy, request_keys, hourly_sketches,"
                     + " flyway_schema_history CASCADE");
             statement.execute("DROP FUNCTION IF EXISTS prune_event_ids(interval)");
             // The advice for small machines (docs/SCALING.md): few shards; fixed per-statement costs dominate.
@@ -118,7 +118,7 @@ class CitusIT {
                  ResultSet rs = query.executeQuery("SELECT logicalrelid::text, partmethod, colocationid,"
                          + " column_to_column_name(logicalrelid, partkey) FROM pg_dist_partition"
                          + " WHERE logicalrelid::text IN ('events', 'hourly_users', 'written_batches',"
-                         + " 'hourly_stats') ORDER BY 1")) {
+                         + " 'hourly_stats', 'hourly_sketches') ORDER BY 1")) {
                 Map<String, String> layout = new java.util.TreeMap<>();
                 Map<String, Integer> colocation = new java.util.TreeMap<>();
                 while (rs.next()) {
@@ -126,9 +126,10 @@ class CitusIT {
                     colocation.put(rs.getString(1), rs.getInt(3));
                 }
                 assertThat(layout).containsExactlyEntriesOf(new java.util.TreeMap<>(Map.of(
-                        "events", "h:user_id", "hourly_stats", "h:hour",
+                        "events", "h:user_id", "hourly_stats", "h:hour", "hourly_sketches", "h:hour",
                         "hourly_users", "h:user_id", "written_batches", "h:batch_id")));
                 assertThat(colocation.get("hourly_users")).isEqualTo(colocation.get("events"));
+                assertThat(colocation.get("hourly_sketches")).isEqualTo(colocation.get("hourly_stats"));
             }
         }
     }

@@ -102,6 +102,39 @@ class StatusPageIT {
     }
 
     @Test
+    void theLastFortyEightHoursAreChartedFromTheSeriesWithTheirTotals() throws Exception {
+        WebDriver driver = browser();
+        long nowMs = System.currentTimeMillis();
+        try (TestDatabase database = TestDatabase.create();
+             TracerboyServer server = startServer(database.url(), Map.of("ACK_MODE", "committed"))) {
+            assertThat(server.awaitReady(60_000)).isTrue();
+            // Three hours of the last 48: 30 h ago, 5 h ago and now; ann comes back, so uniques do not add up.
+            String[][] events = {{"30", "ann", "click"}, {"30", "bob", "impression"}, {"5", "ann", "impression"},
+                {"5", "cat", "impression"}, {"0", "ann", "click"}};
+            for (String[] event : events) {
+                long ts = nowMs - Long.parseLong(event[0]) * Hours.HOUR_MS;
+                assertThat(send(server, "POST", "/analytics?timestamp=" + ts + "&user=" + event[1] + "&event="
+                        + event[2]).statusCode()).isEqualTo(204);
+            }
+            driver.get("http://127.0.0.1:" + server.port() + "/status");
+            await().atMost(Duration.ofSeconds(20)).until(() -> text(driver, "series-total").contains("clicks"));
+            screenshot(driver, "last-48-hours");
+            assertThat(text(driver, "series-total")).isEqualTo("2 clicks · 3 impressions · 3 unique users");
+            WebElement chart = driver.findElement(By.id("series-chart"));
+            assertThat(chart.getAttribute("data-buckets")).isEqualTo("48");
+            String events48 = driver.findElement(By.id("series-events")).getAttribute("d");
+            assertThat(events48.split(" ")).hasSize(48);
+            // Two events 30 h ago reach the top of the scale; an empty hour lies on the axis.
+            assertThat(events48.split(" ")[17]).endsWith(",0.00");
+            assertThat(events48.split(" ")[0]).isEqualTo("M0.00,80.00");
+            assertThat(text(driver, "series-max")).isEqualTo("2 /h");
+            assertThat(text(driver, "series-note")).startsWith("updated ");
+        } finally {
+            driver.quit();
+        }
+    }
+
+    @Test
     void thePageLoadsItsNumbersMoveUnderLoadEveryChartShowsItsScaleAndAKnobChangedThroughItReachesTheAdminApi()
             throws Exception {
         WebDriver driver = browser();

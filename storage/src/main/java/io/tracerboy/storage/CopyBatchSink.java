@@ -20,7 +20,8 @@ import org.postgresql.util.PSQLException;
 
 /**
  * Writes each batch in one transaction: binary COPY into {@code events} (with the key of each event that has an id),
- * new (hour, user) pairs into {@code hourly_users}, and per-hour deltas into {@code hourly_stats}. Rows are locked in
+ * new (hour, user) pairs into {@code hourly_users}, per-hour deltas into {@code hourly_stats}, and this writer's
+ * sketch of each hour's users into {@code hourly_sketches} ({@link HourlySketches}). Rows are locked in
  * sorted order (keyed events by timestamp then key, pairs by hour then user, stats by hour) so that several processes
  * writing the same rows cannot deadlock, and each batch records its id in {@code written_batches} so a retry after a
  * lost COMMIT reply is not applied twice. Resends are found optimistically: the COPY goes first, and only when the
@@ -48,6 +49,7 @@ public final class CopyBatchSink implements BatchSink {
     private final RetentionKeeper.Retention retention;
     private final LongSupplier millisClock;
     private final MissingDays missingDays;
+    private final HourlySketches sketches;
     private int carefulBatchesLeft;
 
     /**
@@ -57,6 +59,13 @@ public final class CopyBatchSink implements BatchSink {
      */
     public CopyBatchSink(DataSource dataSource, long userCachePairs, RetentionKeeper.Retention retention,
                          LongSupplier millisClock) {
+        this(dataSource, userCachePairs, retention, millisClock, true);
+    }
+
+    /** As above; without {@code keepSketches} no {@code hourly_sketches} rows are written (a benchmark's baseline). */
+    public CopyBatchSink(DataSource dataSource, long userCachePairs, RetentionKeeper.Retention retention,
+                         LongSupplier millisClock, boolean keepSketches) {
+        this.sketches = keepSketches ? new HourlySketches() : null;
         this.dataSource = dataSource;
         this.committedUsers = new CommittedUsers(userCachePairs, millisClock);
         this.retention = retention;
@@ -115,10 +124,16 @@ public final class CopyBatchSink implements BatchSink {
         }
         HourlyDeltas deltas = copyAndCount(connection, batch, attempt.keys);
         deltas.apply(connection);
+        if (sketches != null) {
+            sketches.write(connection, deltas.usersByHour);
+        }
         RequestKeys.record(connection, batch, newRequests, attempt.keys.resends, nowMs);
         attempt.commitSent = true;
         connection.commit();
         committedUsers.addAll(deltas.usersByHour);
+        if (sketches != null) {
+            sketches.onCommitted();
+        }
         return WriteOutcome.withResends(attempt.keys.resends);
     }
 

@@ -4,6 +4,7 @@ import io.tracerboy.ingest.RetryBackoff;
 import io.tracerboy.storage.migration.V2__Hypertables;
 import io.tracerboy.storage.migration.V3__EventIds;
 import io.tracerboy.storage.migration.V4__TimePartitions;
+import io.tracerboy.storage.migration.V5__HourlySketches;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Arrays;
@@ -146,7 +147,8 @@ public final class SchemaMigrator {
         Flyway flyway = Flyway.configure()
                 .dataSource(database.dataSource())
                 .locations("classpath:db/migration")
-                .javaMigrations(new V2__Hypertables(fresh::get), new V3__EventIds(), new V4__TimePartitions())
+                .javaMigrations(new V2__Hypertables(fresh::get), new V3__EventIds(), new V4__TimePartitions(),
+                        new V5__HourlySketches())
                 .load();
         boolean engineUndecided = Arrays.stream(flyway.info().pending())
                 .anyMatch(migration -> V2__Hypertables.VERSION.equals(migration.getVersion().getVersion()));

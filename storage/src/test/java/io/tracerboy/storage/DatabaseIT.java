@@ -23,7 +23,7 @@ class DatabaseIT {
                     .isEqualTo(StorageEngine.POSTGRESQL);
             assertThat(SchemaMigrator.migrate(database, EnginePreference.AUTO).engine())
                     .isEqualTo(StorageEngine.POSTGRESQL);
-            assertThat(test.queryLong("SELECT count(*) FROM flyway_schema_history WHERE success")).isEqualTo(4);
+            assertThat(test.queryLong("SELECT count(*) FROM flyway_schema_history WHERE success")).isEqualTo(5);
             assertThat(Pools.answer(database)).isTrue();
         }
     }
