@@ -108,13 +108,12 @@ public final class TracerboyServer implements AutoCloseable {
         consumer.setFlushListener(metrics);
 
         EventWindow window = eventWindow(config);
-        IngestHandler ingest = new IngestHandler(ring, stats, millisClock, state,
-                config.get(Setting.ACK_MODE), config.get(Setting.MAX_BODY_BYTES),
-                config.get(Setting.REQUEST_TIMEOUT_MS), window);
-        BatchIngestHandler batchIngest = new BatchIngestHandler(ring, stats, new BatchParser(
-                config.get(Setting.MAX_BATCH_EVENTS), config.get(Setting.MAX_LINE_BYTES), window), millisClock,
-                state, config.get(Setting.ACK_MODE), config.get(Setting.MAX_BATCH_BYTES),
-                config.get(Setting.REQUEST_TIMEOUT_MS), new IdempotencyKeys(database.dataSource(),
+        IngestContext intake = new IngestContext(new PublishGate(ring, stats, state), stats, millisClock,
+                config.get(Setting.ACK_MODE), config.get(Setting.REQUEST_TIMEOUT_MS));
+        IngestHandler ingest = new IngestHandler(intake, config.get(Setting.MAX_BODY_BYTES), window);
+        BatchIngestHandler batchIngest = new BatchIngestHandler(intake, new BatchParser(
+                config.get(Setting.MAX_BATCH_EVENTS), config.get(Setting.MAX_LINE_BYTES), window),
+                config.get(Setting.MAX_BATCH_BYTES), new IdempotencyKeys(database.dataSource(),
                 config.get(Setting.EVENT_ID_RETENTION_HOURS), millisClock));
         ReadinessHandler readiness = new ReadinessHandler(state, stats, database::lastKnownReachable);
         HourlyCountsCache cache = new HourlyCountsCache(stats::commitGeneration, System::nanoTime,

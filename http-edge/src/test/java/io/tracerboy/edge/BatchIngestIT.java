@@ -480,10 +480,10 @@ class BatchIngestIT {
     void anUnexpectedFailureOnTheWorkerThreadIsAnswered500AndLoggedOnOneLine() throws Exception {
         PipelineStats stats = new PipelineStats();
         // The clock is read on the worker thread, between parsing and publishing: a stand-in for any bug there.
-        BatchIngestHandler failing = new BatchIngestHandler(new EventRing(64, System::nanoTime, stats), stats,
-                new BatchParser(10, 1024, EventWindow.ANY), () -> {
-                    throw new IllegalStateException("clock broken");
-                }, new ServiceState(), AckMode.BUFFERED, 65_536, 10_000, null);
+        PublishGate gate = new PublishGate(new EventRing(64, System::nanoTime, stats), stats, new ServiceState());
+        BatchIngestHandler failing = new BatchIngestHandler(new IngestContext(gate, stats, () -> {
+            throw new IllegalStateException("clock broken");
+        }, AckMode.BUFFERED, 10_000), new BatchParser(10, 1024, EventWindow.ANY), 65_536, null);
         Undertow bare = Undertow.builder().addHttpListener(0, "127.0.0.1").setHandler(failing).build();
         bare.start();
         try {

@@ -111,12 +111,9 @@ public final class EventRing {
         if (published) {
             stats.accepted.add(events);
             wakeConsumer();
-        } else {
-            stats.reject(PipelineStats.Rejection.RING_FULL, events);
-            if (!full) {
-                full = true; // a benign race between IO threads can log this twice; never once per event
-                log.warn("ring full ({} events waiting): answering 503 until the writer catches up", capacitySlots());
-            }
+        } else if (!full) { // the refusal itself is counted by the caller's gate, which also words its answer
+            full = true; // a benign race between IO threads can log this twice; never once per event
+            log.warn("ring full ({} events waiting): answering 503 until the writer catches up", capacitySlots());
         }
     }
 
