@@ -25,6 +25,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -77,7 +78,7 @@ public final class TracerboyServer implements AutoCloseable {
                 config.get(Setting.DB_POOL_SIZE));
         // In the order events flow: ring, writer, schema; then the observers; then the HTTP edge.
         ring = new EventRing(config.get(Setting.RING_SIZE), System::nanoTime, stats, () -> state.accepting);
-        BatchPolicy policy = LiveSettings.policy(config);
+        BatchPolicy policy = WriterPolicy.of(config);
         RetentionKeeper.Retention kept = new RetentionKeeper.Retention(config.get(Setting.EVENT_RETENTION_HOURS),
                 config.get(Setting.USER_RETENTION_HOURS), config.get(Setting.EVENT_ID_RETENTION_HOURS));
         CopyBatchSink sink = new CopyBatchSink(database.dataSource(), config.get(Setting.USER_CACHE_PAIRS), kept,
@@ -120,11 +121,12 @@ public final class TracerboyServer implements AutoCloseable {
                 TimeUnit.MILLISECONDS.toNanos(config.get(Setting.GET_CACHE_TTL_MS)));
         HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource()), millisClock,
                 metrics, cache, () -> state.migrated, database::lastKnownReachable);
-        settings = new LiveSettings(config, consumer, cache);
-        metrics.registerLive(settings, consumer::policy);
+        WriterPolicy writerPolicy = new WriterPolicy(consumer);
+        settings = new LiveSettings(config, List.of(writerPolicy, cache));
+        metrics.registerLive(settings, writerPolicy);
         String adminToken = config.adminToken();
         RetentionReport.register(metrics.registry, this::retentionStatus);
-        StatusHandler status = new StatusHandler(stats, ring, consumer, readiness, settings, metrics,
+        StatusHandler status = new StatusHandler(stats, ring, consumer, writerPolicy, readiness, settings, metrics,
                 adminToken != null, millisClock, System::nanoTime, this::retentionStatus);
         HttpHandler alive = exchange -> Replies.line(exchange, 200, "alive");
         Routes routes = new Routes()
@@ -144,9 +146,8 @@ public final class TracerboyServer implements AutoCloseable {
                 }, Methods.GET);
         if (adminToken != null) {
             // Off, it is not declared at all: every method on it is a 404, as on any unknown path.
-            routes.add("/admin/settings", new AdminHandler(adminToken, settings, metrics.adminRefused, () -> Map.of(
-                    "linger_ms", TimeUnit.NANOSECONDS.toMillis(consumer.policy().lingerNanos()),
-                    "batch_size_limit", consumer.policy().batchSizeEvents())), Methods.GET, Methods.POST);
+            routes.add("/admin/settings", new AdminHandler(adminToken, settings, metrics.adminRefused,
+                    writerPolicy::view), Methods.GET, Methods.POST);
         }
         inFlight = new InFlightRequests(routes.handler());
         undertow = Undertow.builder()

@@ -150,8 +150,10 @@ class AdminIT {
         assertThat(server.liveSettings().changes()).isEqualTo(changesBefore + 3);
         String scrape = send(server, "GET", "/metrics").body();
         assertThat(scrape).contains("tracerboy_live_setting{name=\"BATCH_SIZE\"} 5000.0",
-                "tracerboy_live_setting{name=\"FLUSH_INTERVAL_MS\"} -1.0",
+                "tracerboy_flush_interval_mode{tracerboy_flush_interval_mode=\"auto\"} 1",
+                "tracerboy_flush_interval_mode{tracerboy_flush_interval_mode=\"fixed\"} 0",
                 "tracerboy_settings_changes_total " + (changesBefore + 3) + ".0");
+        assertThat(scrape).as("auto is a state, not a number").doesNotContain("name=\"FLUSH_INTERVAL_MS\"");
 
         // Back to the configured values, for the other tests.
         assertThat(change("{\"BATCH_SIZE\":10000,\"FLUSH_INTERVAL_MS\":100,\"TARGET_LAG_MS\":100}").statusCode())
