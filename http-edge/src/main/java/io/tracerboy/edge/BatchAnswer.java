@@ -23,8 +23,8 @@ final class BatchAnswer implements CommitListener {
     }
 
     @Override
-    public void onCommitted(boolean counted) {
-        if (!counted) {
+    public void onCommitted(boolean resend) {
+        if (resend) {
             resends.incrementAndGet();
         }
         settle();

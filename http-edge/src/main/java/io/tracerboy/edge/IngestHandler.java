@@ -96,7 +96,7 @@ final class IngestHandler implements HttpHandler {
         }
 
         @Override
-        public void onCommitted(boolean counted) {
+        public void onCommitted(boolean resend) {
             exchange.getIoThread().execute(() -> Replies.noContent(exchange));
         }
 

@@ -50,7 +50,7 @@ final class TracerboyMetrics implements FlushListener {
         CounterWithCallback.builder().name("tracerboy_rows_written").help("Events committed to the events table")
                 .callback(cb -> cb.call(stats.rowsWritten())).register(registry);
         CounterWithCallback.builder().name("tracerboy_events_resent")
-                .help("Events acknowledged again but not counted again: their id was already counted for their hour")
+                .help("Resends: events acknowledged again but stored once, their id already stored for their hour")
                 .callback(cb -> cb.call(stats.resends())).register(registry);
         CounterWithCallback.builder().name("tracerboy_write_failures")
                 .help("Failed batch write attempts (each is retried with backoff)")

@@ -166,8 +166,7 @@ public final class EventRing {
      */
     void parkConsumer(long maxNanos) {
         // Dekker-style handshake: announce the park (volatile write), then re-read the cursor (volatile read); a
-        //producer
-        // advances the cursor before it reads parkedConsumer, so one of the two always sees the other.
+        // producer advances the cursor before it reads parkedConsumer, so one of the two always sees the other.
         parkedConsumer = Thread.currentThread();
         try {
             if (ringBuffer.getCursor() == poller.getSequence().get()) {
