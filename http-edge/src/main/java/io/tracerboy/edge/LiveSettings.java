@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
  * The settings a running service may change ({@link Setting#live()}): their values now, and the one way to change them.
  * A change is validated with the rules and messages of startup, all values or none; it reaches the writer from its
  * next batch (nothing buffered is dropped or reordered) and the GET cache from its next lookup; each changed value is
- * logged once, old and new. It reaches the {@link Reconfigurable} components that follow a changed setting, never routed
- * by name. Nothing is stored: a restart comes back to the configured values.
+ * logged once, old and new. It reaches the {@link Reconfigurable} components that follow a changed setting, never
+ * routed by name. Nothing is stored: a restart comes back to the configured values.
  */
 final class LiveSettings {
     private static final Logger log = LoggerFactory.getLogger(LiveSettings.class);

@@ -99,7 +99,8 @@ public final class Setting<T> {
             24, "hours", "how long event ids are remembered, by the hour of the event; a resend after that counts "
                     + "again; at most EVENT_RETENTION_HOURS, which it follows when shorter and this is unset");
     public static final Setting<Integer> REQUEST_TIMEOUT_MS = fixed("REQUEST_TIMEOUT_MS",
-            Validator.intRange(100, 600_000), 10_000, "ms", "time a client has to send a whole request once it started");
+            Validator.intRange(100, 600_000), 10_000, "ms",
+            "time a client has to send a whole request once it started");
     public static final Setting<Integer> IDLE_TIMEOUT_MS = fixed("IDLE_TIMEOUT_MS", Validator.intRange(100, 3_600_000),
             60_000, "ms", "time an idle keep-alive connection stays open");
     public static final Setting<Long> GET_CACHE_TTL_MS = fixed("GET_CACHE_TTL_MS", Validator.range(0, 60_000), 50L,

@@ -94,8 +94,8 @@ final class TracerboyMetrics implements FlushListener {
     }
 
     /**
-     * Exports the live settings, whether the flush interval is {@code auto} (a state set, as {@code auto} is no number),
-     * the writer's linger now and the count of runtime changes.
+     * Exports the live settings, whether the flush interval is {@code auto} (a state set: auto is no number), the
+     * writer's linger now and the count of runtime changes.
      */
     void registerLive(LiveSettings live, WriterPolicy policy) {
         GaugeWithCallback.builder().name("tracerboy_live_setting")

@@ -49,7 +49,7 @@ final class WriterPolicy implements Reconfigurable {
         return consumer.policy().lingerNanos();
     }
 
-    /** The policy now as {@code /status.json} and the admin API show it: {@code linger_ms}, {@code batch_size_limit}. */
+    /** The policy as {@code /status.json} and the admin API show it: {@code linger_ms}, {@code batch_size_limit}. */
     Map<String, Object> view() {
         BatchPolicy policy = consumer.policy();
         Map<String, Object> view = new LinkedHashMap<>();
