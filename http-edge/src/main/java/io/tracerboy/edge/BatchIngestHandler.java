@@ -1,8 +1,6 @@
 package io.tracerboy.edge;
 
 import io.tracerboy.ingest.BatchParser;
-import io.tracerboy.ingest.CommitListener;
-import io.tracerboy.ingest.EventRing;
 import io.tracerboy.ingest.InvalidRequestException;
 import io.tracerboy.ingest.PipelineStats;
 import io.tracerboy.ingest.PipelineStats.Rejection;
@@ -11,17 +9,8 @@ import io.tracerboy.ingest.TrackedEvent;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
-import java.io.ByteArrayInputStream;
-import java.io.EOFException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.LongSupplier;
-import java.util.zip.GZIPInputStream;
-import java.util.zip.ZipException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
@@ -39,30 +28,19 @@ final class BatchIngestHandler implements HttpHandler {
     private static final String JSON_ARRAY = "application/json";
     /** NDJSON as a page sends it without a preflight: {@code sendBeacon} and {@code fetch} with a string body. */
     private static final String TEXT = "text/plain";
-    private static final byte[] GZIP_MAGIC = {0x1f, (byte) 0x8b};
 
-    private final EventRing ring;
+    private final IngestContext context;
     private final PipelineStats stats;
     private final BatchParser parser;
-    private final LongSupplier millisClock;
-    private final ServiceState state;
-    private final boolean ackOnCommit;
     private final int maxBodyBytes;
-    private final long requestTimeoutMs;
     private final IdempotencyKeys idempotency;
 
-    BatchIngestHandler(EventRing ring, PipelineStats stats, BatchParser parser, LongSupplier millisClock,
-                       ServiceState state, AckMode ackMode, int maxBodyBytes, long requestTimeoutMs,
-                       IdempotencyKeys idempotency) {
-        this.idempotency = idempotency;
-        this.ring = ring;
-        this.stats = stats;
+    BatchIngestHandler(IngestContext context, BatchParser parser, int maxBodyBytes, IdempotencyKeys idempotency) {
+        this.context = context;
+        this.stats = context.stats();
         this.parser = parser;
-        this.millisClock = millisClock;
-        this.state = state;
-        this.ackOnCommit = ackMode == AckMode.COMMITTED;
         this.maxBodyBytes = maxBodyBytes;
-        this.requestTimeoutMs = requestTimeoutMs;
+        this.idempotency = idempotency;
     }
 
     @Override
@@ -95,7 +73,7 @@ final class BatchIngestHandler implements HttpHandler {
             return;
         }
         BatchParser.Format format = ndjson ? BatchParser.Format.NDJSON : BatchParser.Format.JSON_ARRAY;
-        RequestBodies.read(exchange, maxBodyBytes, true, requestTimeoutMs,
+        RequestBodies.read(exchange, maxBodyBytes, true, context.requestTimeoutMs(),
                 // Decompressing and parsing take CPU: a worker thread, so the IO threads keep serving.
                 (ex, body, bodyBytes) -> ex.dispatch(() -> acceptOrFail(ex, body, gzip, format, key)),
                 (ex, found) -> tooLarge(ex, "request body: expected at most " + maxBodyBytes
@@ -129,18 +107,18 @@ final class BatchIngestHandler implements HttpHandler {
         BatchParser.Result result;
         byte[] body;
         try {
-            body = gzip ? gunzip(raw) : raw;
+            body = gzip ? GzipBodies.gunzip(raw, maxBodyBytes) : raw;
             if (format == BatchParser.Format.NDJSON && ringCannotTake(exchange, body)) {
                 return;
             }
-            result = parser.parse(body, body.length, format, millisClock.getAsLong());
+            result = parser.parse(body, body.length, format, context.millisClock().getAsLong());
         } catch (BatchParser.LimitException limit) {
             tooLarge(exchange, limit.getMessage());
             return;
         } catch (InvalidRequestException invalid) {
             refuse(exchange, 400, Rejection.INVALID, invalid.getMessage());
             return;
-        } catch (BodyTooLarge tooLarge) {
+        } catch (GzipBodies.TooLarge tooLarge) {
             tooLarge(exchange, "request body: expected at most " + maxBodyBytes
                     + " bytes after decompression (MAX_BATCH_BYTES), found more");
             return;
@@ -156,12 +134,12 @@ final class BatchIngestHandler implements HttpHandler {
             IdempotencyKeys.Decision decision = idempotency.decide(key, body, events.size());
             if (decision.replay() != null) {
                 exchange.getResponseHeaders().put(IdempotencyKeys.REPLAYED, "true");
-                JsonReplies.send(exchange, 200, "{\"accepted\":" + decision.replay().accepted() + (ackOnCommit
+                JsonReplies.send(exchange, 200, "{\"accepted\":" + decision.replay().accepted() + (context.ackOnCommit()
                         ? ",\"duplicates\":" + decision.replay().resent() : "") + "}");
                 return;
             }
             if (decision.status() == 503) {
-                unavailable(exchange, decision.refusal());
+                JsonReplies.unavailable(exchange, decision.refusal());
                 return;
             }
             if (decision.refusal() != null) {
@@ -171,13 +149,10 @@ final class BatchIngestHandler implements HttpHandler {
             request = decision.fresh();
         }
         RequestKey keyed = request;
-        BatchAnswer answer = ackOnCommit ? new BatchAnswer(exchange, events.size()) : null;
-        ServiceState.Publish outcome = state.publish(() -> ring.tryPublishAll(events, answer, keyed));
-        if (outcome == ServiceState.Publish.SHUTTING_DOWN) {
-            stats.reject(Rejection.SHUTTING_DOWN, events.size());
-        }
-        if (outcome != ServiceState.Publish.PUBLISHED) {
-            unavailable(exchange, outcome.reason());
+        BatchAnswer answer = context.ackOnCommit() ? new BatchAnswer(exchange, events.size()) : null;
+        PublishGate.Refusal refusal = context.gate().publishAll(events, answer, keyed);
+        if (refusal != null) {
+            JsonReplies.unavailable(exchange, refusal.reason());
         } else if (answer == null) {
             JsonReplies.send(exchange, 200, "{\"accepted\":" + events.size() + "}");
         }
@@ -191,59 +166,15 @@ final class BatchIngestHandler implements HttpHandler {
      */
     private boolean ringCannotTake(HttpServerExchange exchange, byte[] body) {
         int lines = BatchParser.countLines(body, body.length);
-        if (lines == 0 || lines > parser.maxEvents() || ring.hasRoomFor(lines)) {
-            return false; // nothing to take, a 413 to give, or room enough: parse
+        if (lines == 0 || lines > parser.maxEvents()) {
+            return false; // nothing to take or a 413 to give: parse
         }
-        ServiceState.Publish outcome = state.publish(() -> false);
-        stats.reject(outcome == ServiceState.Publish.SHUTTING_DOWN ? Rejection.SHUTTING_DOWN : Rejection.RING_FULL,
-                lines);
-        unavailable(exchange, outcome.reason());
+        PublishGate.Refusal refusal = context.gate().refusalFor(lines);
+        if (refusal == null) {
+            return false;
+        }
+        JsonReplies.unavailable(exchange, refusal.reason());
         return true;
-    }
-
-    /**
-     * Decompresses at most {@code maxBodyBytes}; reading stops there, so a gzip bomb costs nothing more. Data that is
-     * not gzip, or is cut short or corrupt, is an {@link InvalidRequestException} saying which.
-     */
-    private byte[] gunzip(byte[] raw) throws BodyTooLarge {
-        boolean startsAsGzip = raw.length == 0 || raw[0] == GZIP_MAGIC[0] && (raw.length == 1
-                || raw[1] == GZIP_MAGIC[1]);
-        if (!startsAsGzip) {
-            throw new InvalidRequestException("request body: expected gzip data, found data that does not start as "
-                    + "gzip does (1f 8b)");
-        }
-        byte[] out = new byte[Math.min(maxBodyBytes + 1, Math.max(8_192, raw.length * 4))];
-        int n = 0;
-        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(raw))) {
-            for (int read; (read = in.read(out, n, out.length - n)) > 0; ) {
-                n += read;
-                if (n > maxBodyBytes) {
-                    throw new BodyTooLarge();
-                }
-                if (n == out.length) {
-                    out = Arrays.copyOf(out, Math.min(maxBodyBytes + 1, out.length * 2));
-                }
-            }
-        } catch (EOFException cutShort) {
-            throw new InvalidRequestException("request body: expected gzip data, found " + (raw.length == 0 ? "nothing"
-                    : "a gzip stream cut short"));
-        } catch (ZipException corrupt) {
-            // zlib's own words describe the data ("invalid distance too far back", "Corrupt GZIP trailer").
-            throw new InvalidRequestException("request body: expected gzip data, found corrupt gzip data"
-                    + (corrupt.getMessage() == null ? "" : " (" + corrupt.getMessage() + ")"));
-        } catch (IOException impossible) {
-            throw new IllegalStateException(impossible); // reading from a byte array
-        }
-        return Arrays.copyOf(out, n);
-    }
-
-    /** The decompressed body passed {@code MAX_BATCH_BYTES}. */
-    private static final class BodyTooLarge extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        BodyTooLarge() {
-            super(null, null, false, false);
-        }
     }
 
     private void tooLarge(HttpServerExchange exchange, String reason) {
@@ -254,11 +185,6 @@ final class BatchIngestHandler implements HttpHandler {
     private void refuse(HttpServerExchange exchange, int status, Rejection rejection, String reason) {
         stats.reject(rejection);
         JsonReplies.send(exchange, status, JsonReplies.error(reason));
-    }
-
-    private static void unavailable(HttpServerExchange exchange, String reason) {
-        exchange.getResponseHeaders().put(Headers.RETRY_AFTER, 1);
-        JsonReplies.send(exchange, 503, JsonReplies.error(reason));
     }
 
     private static String errors(BatchParser.Result result, BatchParser.Format format) {
@@ -287,63 +213,5 @@ final class BatchIngestHandler implements HttpHandler {
 
     private static String found(String value) {
         return value == null ? "nothing" : "'" + value + "'";
-    }
-
-    /**
-     * Answers a committed-mode batch once every one of its events is settled: {@code 200} with how many were resends
-     * when all committed, {@code 503} when none was written and none may have been, {@code 504} otherwise (part of it
-     * may be stored: resend it only with event ids or its Idempotency-Key).
-     */
-    private static final class BatchAnswer implements CommitListener {
-        private final HttpServerExchange exchange;
-        private final int events;
-        private final AtomicInteger settled = new AtomicInteger();
-        private final AtomicInteger resends = new AtomicInteger();
-        private final AtomicInteger notWritten = new AtomicInteger();
-        private final AtomicInteger unknown = new AtomicInteger();
-
-        BatchAnswer(HttpServerExchange exchange, int events) {
-            this.exchange = exchange;
-            this.events = events;
-        }
-
-        @Override
-        public void onCommitted(boolean counted) {
-            if (!counted) {
-                resends.incrementAndGet();
-            }
-            settle();
-        }
-
-        @Override
-        public void onAbandoned() {
-            notWritten.incrementAndGet();
-            settle();
-        }
-
-        @Override
-        public void onOutcomeUnknown() {
-            unknown.incrementAndGet();
-            settle();
-        }
-
-        private void settle() {
-            if (settled.incrementAndGet() != events) {
-                return;
-            }
-            exchange.getIoThread().execute(() -> {
-                if (notWritten.get() == 0 && unknown.get() == 0) {
-                    JsonReplies.send(exchange, 200, "{\"accepted\":" + events + ",\"duplicates\":" + resends.get()
-                            + "}");
-                } else if (notWritten.get() == events) {
-                    unavailable(exchange, "not written: the service stopped while the database was unreachable; "
-                            + "send the batch again");
-                } else {
-                    JsonReplies.send(exchange, 504, JsonReplies.error("outcome unknown: the service stopped while the "
-                            + "database was unreachable and part of this batch may be stored; send it again only with "
-                            + "event ids or its Idempotency-Key"));
-                }
-            });
-        }
     }
 }

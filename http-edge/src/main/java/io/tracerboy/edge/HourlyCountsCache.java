@@ -1,7 +1,9 @@
 package io.tracerboy.edge;
 
 import io.tracerboy.storage.HourlyCounts;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
@@ -10,7 +12,7 @@ import java.util.function.LongSupplier;
  * out the flush interval, reads its own write) and for at most {@code ttlNanos} (which bounds how far it can lag
  * behind other replicas' commits). Thread-safe; read on IO threads, filled on worker threads.
  */
-final class HourlyCountsCache {
+final class HourlyCountsCache implements Reconfigurable {
     private static final int MAX_ENTRIES = 4_096;
 
     private record Entry(HourlyCounts counts, long commitGeneration, long readAtNanos) {
@@ -35,8 +37,14 @@ final class HourlyCountsCache {
         }
     }
 
-    long ttlNanos() {
-        return ttlNanos;
+    @Override
+    public Set<Setting<?>> reconfigurableSettings() {
+        return Set.of(Setting.GET_CACHE_TTL_MS);
+    }
+
+    @Override
+    public void reconfigure(Values values) {
+        setTtlNanos(TimeUnit.MILLISECONDS.toNanos(values.get(Setting.GET_CACHE_TTL_MS)));
     }
 
     /** The cached counts of the hour if still current, else null. */

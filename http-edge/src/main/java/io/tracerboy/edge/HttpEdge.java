@@ -17,7 +17,7 @@ import io.undertow.server.handlers.HttpContinueReadHandler;
 import io.undertow.util.Headers;
 import io.undertow.util.Methods;
 import java.net.InetSocketAddress;
-import java.util.Map;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -45,24 +45,25 @@ final class HttpEdge {
         Database database = pipeline.database();
         TracerboyMetrics metrics = pipeline.metrics();
         EventWindow window = eventWindow(config);
-        IngestHandler ingest = new IngestHandler(pipeline.ring(), stats, millisClock, state,
-                config.get(Setting.ACK_MODE), config.get(Setting.MAX_BODY_BYTES),
-                config.get(Setting.REQUEST_TIMEOUT_MS), window);
-        BatchIngestHandler batchIngest = new BatchIngestHandler(pipeline.ring(), stats, new BatchParser(
-                config.get(Setting.MAX_BATCH_EVENTS), config.get(Setting.MAX_LINE_BYTES), window), millisClock,
-                state, config.get(Setting.ACK_MODE), config.get(Setting.MAX_BATCH_BYTES),
-                config.get(Setting.REQUEST_TIMEOUT_MS), new IdempotencyKeys(database.dataSource(),
+        IngestContext intake = new IngestContext(new PublishGate(pipeline.ring(), stats, state), stats, millisClock,
+                config.get(Setting.ACK_MODE), config.get(Setting.REQUEST_TIMEOUT_MS));
+        IngestHandler ingest = new IngestHandler(intake, config.get(Setting.MAX_BODY_BYTES), window);
+        BatchIngestHandler batchIngest = new BatchIngestHandler(intake, new BatchParser(
+                config.get(Setting.MAX_BATCH_EVENTS), config.get(Setting.MAX_LINE_BYTES), window),
+                config.get(Setting.MAX_BATCH_BYTES), new IdempotencyKeys(database.dataSource(),
                 config.get(Setting.EVENT_ID_RETENTION_HOURS), millisClock));
         ReadinessHandler readiness = new ReadinessHandler(state, stats, database::lastKnownReachable);
         HourlyCountsCache cache = new HourlyCountsCache(stats::commitGeneration, System::nanoTime,
                 TimeUnit.MILLISECONDS.toNanos(config.get(Setting.GET_CACHE_TTL_MS)));
         HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource()), millisClock,
                 metrics, cache, () -> state.migrated, database::lastKnownReachable);
-        settings = new LiveSettings(config, consumer, cache);
-        metrics.registerLive(settings, consumer::policy);
+        WriterPolicy writerPolicy = new WriterPolicy(consumer);
+        settings = new LiveSettings(config, List.of(writerPolicy, cache));
+        metrics.registerLive(settings, writerPolicy);
         String adminToken = config.adminToken();
         RetentionReport.register(metrics.registry, pipeline.retention());
-        StatusHandler status = new StatusHandler(stats, pipeline.ring(), consumer, readiness, settings, metrics,
+        StatusHandler status = new StatusHandler(stats, pipeline.ring(), consumer, writerPolicy, readiness, settings,
+                metrics,
                 adminToken != null, millisClock, System::nanoTime, pipeline.retention());
         HttpHandler alive = exchange -> Replies.line(exchange, 200, "alive");
         AllowedOrigins origins = config.get(Setting.CORS_ALLOWED_ORIGINS);
@@ -93,9 +94,8 @@ final class HttpEdge {
                 }, Methods.GET);
         if (adminToken != null) {
             // Off, it is not declared at all: every method on it is a 404, as on any unknown path.
-            routes.add("/admin/settings", new AdminHandler(adminToken, settings, metrics.adminRefused, () -> Map.of(
-                    "linger_ms", TimeUnit.NANOSECONDS.toMillis(consumer.policy().lingerNanos()),
-                    "batch_size_limit", consumer.policy().batchSizeEvents())), Methods.GET, Methods.POST);
+            routes.add("/admin/settings", new AdminHandler(adminToken, settings, metrics.adminRefused,
+                    writerPolicy::view), Methods.GET, Methods.POST);
         }
         inFlight = new InFlightRequests(routes.handler());
         undertow = Undertow.builder()

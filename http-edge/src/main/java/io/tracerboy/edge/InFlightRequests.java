@@ -13,7 +13,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * a request whose body no route reads as the last on its connection. Wraps every route; runs on IO threads.
  */
 final class InFlightRequests implements HttpHandler {
-    static final String SHUTTING_DOWN = "shutting down: not accepting requests; send them to another replica";
 
     /** The high bit of {@link #state}: stopping. The rest counts the requests in progress. */
     private static final long SHUTDOWN = 1L << 62;
@@ -31,7 +30,7 @@ final class InFlightRequests implements HttpHandler {
         if ((state.incrementAndGet() & SHUTDOWN) != 0) {
             finished();
             exchange.setPersistent(false);
-            Replies.unavailable(exchange, 1, SHUTTING_DOWN);
+            Replies.unavailable(exchange, 1, PublishGate.REQUESTS_REFUSED);
             return;
         }
         if (!isIngest(exchange) && (exchange.getRequestContentLength() > 0

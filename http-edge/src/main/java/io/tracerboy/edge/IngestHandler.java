@@ -3,7 +3,6 @@ package io.tracerboy.edge;
 import io.tracerboy.ingest.AnalyticsQuery;
 import io.tracerboy.ingest.EventWindow;
 import io.tracerboy.ingest.CommitListener;
-import io.tracerboy.ingest.EventRing;
 import io.tracerboy.ingest.InvalidRequestException;
 import io.tracerboy.ingest.PipelineStats.Rejection;
 import io.tracerboy.ingest.PipelineStats;
@@ -12,7 +11,6 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import io.undertow.util.SameThreadExecutor;
-import java.util.function.LongSupplier;
 
 /**
  * {@code POST /analytics}: validates the query and publishes the event into the ring. In {@code buffered} mode it
@@ -22,29 +20,16 @@ import java.util.function.LongSupplier;
  * the IO thread and never blocks: a full ring answers {@code 503} with {@code Retry-After}.
  */
 final class IngestHandler implements HttpHandler {
-    static final String OUTCOME_UNKNOWN = "outcome unknown: the database connection was lost while committing this "
-            + "event's batch and the service stopped before it could check; the event may be stored, so sending it "
-            + "again may count it twice";
-
-    private final EventRing ring;
-    private final LongSupplier millisClock;
-    private final ServiceState state;
-    private final boolean ackOnCommit;
-    private final long maxBodyBytes;
-    private final long requestTimeoutMs;
+    private final IngestContext context;
     private final PipelineStats stats;
+    private final long maxBodyBytes;
     private final EventWindow window;
 
-    IngestHandler(EventRing ring, PipelineStats stats, LongSupplier millisClock, ServiceState state, AckMode ackMode,
-                  long maxBodyBytes, long requestTimeoutMs, EventWindow window) {
-        this.window = window;
-        this.ring = ring;
-        this.stats = stats;
-        this.millisClock = millisClock;
-        this.state = state;
-        this.ackOnCommit = ackMode == AckMode.COMMITTED;
+    IngestHandler(IngestContext context, long maxBodyBytes, EventWindow window) {
+        this.context = context;
+        this.stats = context.stats();
         this.maxBodyBytes = maxBodyBytes;
-        this.requestTimeoutMs = requestTimeoutMs;
+        this.window = window;
     }
 
     @Override
@@ -58,7 +43,7 @@ final class IngestHandler implements HttpHandler {
             accept(exchange, false);
             return;
         }
-        RequestBodies.read(exchange, maxBodyBytes, false, requestTimeoutMs,
+        RequestBodies.read(exchange, maxBodyBytes, false, context.requestTimeoutMs(),
                 (ex, ignored, bodyBytes) -> accept(ex, bodyBytes > 0), this::tooLarge);
     }
 
@@ -72,7 +57,7 @@ final class IngestHandler implements HttpHandler {
     private void accept(HttpServerExchange exchange, boolean hadBody) {
         TrackedEvent event;
         try {
-            event = AnalyticsQuery.parseEvent(exchange.getQueryString(), millisClock.getAsLong(), window);
+            event = AnalyticsQuery.parseEvent(exchange.getQueryString(), context.millisClock().getAsLong(), window);
         } catch (InvalidRequestException bad) {
             stats.reject(Rejection.INVALID);
             String reason = bad.getMessage();
@@ -83,7 +68,7 @@ final class IngestHandler implements HttpHandler {
             Replies.line(exchange, 400, reason);
             return;
         }
-        if (ackOnCommit) {
+        if (context.ackOnCommit()) {
             // Dispatch first, so the exchange is suspended before the writer can complete it; the task runs on this
             // IO thread as soon as the handler returns.
             exchange.dispatch(SameThreadExecutor.INSTANCE,
@@ -94,12 +79,9 @@ final class IngestHandler implements HttpHandler {
     }
 
     private void publish(HttpServerExchange exchange, TrackedEvent event, CommitListener listener) {
-        ServiceState.Publish outcome = state.publish(() -> ring.tryPublish(event, listener));
-        if (outcome == ServiceState.Publish.SHUTTING_DOWN) {
-            stats.reject(Rejection.SHUTTING_DOWN);
-        }
-        if (outcome != ServiceState.Publish.PUBLISHED) {
-            Replies.unavailable(exchange, 1, outcome.reason());
+        PublishGate.Refusal refusal = context.gate().publish(event, listener);
+        if (refusal != null) {
+            Replies.unavailable(exchange, 1, refusal.reason());
         } else if (listener == null) {
             Replies.noContent(exchange);
         }
@@ -114,20 +96,19 @@ final class IngestHandler implements HttpHandler {
         }
 
         @Override
-        public void onCommitted(boolean counted) {
+        public void onCommitted(boolean resend) {
             exchange.getIoThread().execute(() -> Replies.noContent(exchange));
         }
 
         @Override
         public void onAbandoned() {
-            exchange.getIoThread().execute(() -> Replies.unavailable(exchange, 1,
-                    "not written: the service stopped while the database was unreachable; send the event again"));
+            exchange.getIoThread().execute(() -> Replies.unavailable(exchange, 1, PublishGate.notWritten("event")));
         }
 
         @Override
         public void onOutcomeUnknown() {
             // 504, not 503: the gateway retries a POST only on 503, which must keep meaning "certainly not stored".
-            exchange.getIoThread().execute(() -> Replies.line(exchange, 504, OUTCOME_UNKNOWN));
+            exchange.getIoThread().execute(() -> Replies.line(exchange, 504, PublishGate.OUTCOME_UNKNOWN));
         }
     }
 }

@@ -45,4 +45,10 @@ final class JsonReplies {
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
         exchange.getResponseSender().send(json + "\n");
     }
+
+    /** Answers {@code 503} with {@code Retry-After: 1} and {@code {"error": reason}}: nothing was stored, resend. */
+    static void unavailable(HttpServerExchange exchange, String reason) {
+        exchange.getResponseHeaders().put(Headers.RETRY_AFTER, 1);
+        send(exchange, 503, error(reason));
+    }
 }

@@ -1,10 +1,10 @@
 package io.tracerboy.edge;
 
-import io.tracerboy.ingest.BatchPolicy;
-import io.tracerboy.ingest.BatchingConsumer;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,33 +13,30 @@ import org.slf4j.LoggerFactory;
  * The settings a running service may change ({@link Setting#live()}): their values now, and the one way to change them.
  * A change is validated with the rules and messages of startup, all values or none; it reaches the writer from its
  * next batch (nothing buffered is dropped or reordered) and the GET cache from its next lookup; each changed value is
- * logged once, old and new. Nothing is stored: a restart comes back to the configured values.
+ * logged once, old and new. It reaches the {@link Reconfigurable} components that follow a changed setting, never
+ * routed by name. Nothing is stored: a restart comes back to the configured values.
  */
 final class LiveSettings {
     private static final Logger log = LoggerFactory.getLogger(LiveSettings.class);
 
     private final Map<Setting<?>, Object> values = new LinkedHashMap<>();
-    private final BatchingConsumer consumer;
-    private final HourlyCountsCache cache;
+    private final List<Reconfigurable> components;
     private final AtomicLong changes = new AtomicLong();
 
-    LiveSettings(TracerboyConfig config, BatchingConsumer consumer, HourlyCountsCache cache) {
+    /** Every live setting must be followed by one of {@code components}, or a change would reach nothing. */
+    LiveSettings(TracerboyConfig config, List<Reconfigurable> components) {
         for (Setting<?> setting : Setting.changeable()) {
             values.put(setting, config.get(setting));
+            if (components.stream().noneMatch(c -> c.reconfigurableSettings().contains(setting))) {
+                throw new IllegalStateException(setting.envName() + " is live but no component follows it");
+            }
         }
-        this.consumer = consumer;
-        this.cache = cache;
+        this.components = List.copyOf(components);
     }
 
-    /** The batch policy the settings describe. */
-    static BatchPolicy policy(int batchSize, long flushIntervalMs, long targetLagMs) {
-        return flushIntervalMs == Setting.AUTO ? BatchPolicy.adaptive(TimeUnit.MILLISECONDS.toNanos(targetLagMs))
-                : BatchPolicy.fixed(batchSize, TimeUnit.MILLISECONDS.toNanos(flushIntervalMs));
-    }
-
-    static BatchPolicy policy(TracerboyConfig config) {
-        return policy(config.get(Setting.BATCH_SIZE), config.get(Setting.FLUSH_INTERVAL_MS),
-                config.get(Setting.TARGET_LAG_MS));
+    /** The live values, typed (a snapshot). */
+    synchronized Map<Setting<?>, Object> values() {
+        return Collections.unmodifiableMap(new LinkedHashMap<>(values));
     }
 
     /** The live values as they are shown ({@code auto} for an adaptive flush interval), by name. */
@@ -88,13 +85,19 @@ final class LiveSettings {
         }
         values.putAll(next);
         changes.addAndGet(changed.size());
-        if (changed.containsKey(Setting.BATCH_SIZE.envName())
-                || changed.containsKey(Setting.FLUSH_INTERVAL_MS.envName())
-                || changed.containsKey(Setting.TARGET_LAG_MS.envName())) {
-            consumer.setPolicy(policy((Integer) values.get(Setting.BATCH_SIZE),
-                    (Long) values.get(Setting.FLUSH_INTERVAL_MS), (Long) values.get(Setting.TARGET_LAG_MS)));
+        Reconfigurable.Values typed = new Reconfigurable.Values() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <T> T get(Setting<T> setting) {
+                return (T) values.get(setting);
+            }
+        };
+        for (Reconfigurable component : components) {
+            Set<Setting<?>> followed = component.reconfigurableSettings();
+            if (followed.stream().anyMatch(setting -> changed.containsKey(setting.envName()))) {
+                component.reconfigure(typed);
+            }
         }
-        cache.setTtlNanos(TimeUnit.MILLISECONDS.toNanos((Long) values.get(Setting.GET_CACHE_TTL_MS)));
         return changed;
     }
 }

@@ -55,14 +55,14 @@ public final class Main {
             stopLogging();
             int status = failedStatus.get() != EXIT_OK ? failedStatus.get() : abandoned == 0 ? EXIT_OK : EXIT_FAILED;
             // halt, not exit: inside a shutdown hook this sets the status (the JVM would otherwise report 143 for
-            //SIGTERM).
+            // SIGTERM).
             Runtime.getRuntime().halt(status);
         }, "tracerboy-shutdown"));
         try {
             TracerboyServer server = TracerboyServer.create(config, reason -> {
                 failedStatus.set(EXIT_FAILED);
-                // On a thread of its own: exit waits for the shutdown hook, whose stop waits for the migrator to
-                //return.
+                // On a thread of its own: exit waits for the shutdown hook, whose stop waits for the migrator
+                // to return.
                 new Thread(() -> System.exit(EXIT_FAILED), "tracerboy-fatal-exit").start();
             });
             running.set(server); // before the migrator starts, so a fatal error stops what was built

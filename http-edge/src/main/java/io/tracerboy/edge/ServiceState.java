@@ -15,18 +15,12 @@ final class ServiceState {
 
     /** What became of a publish through the gate. */
     enum Publish {
-        PUBLISHED, RING_FULL, SHUTTING_DOWN;
-
-        /** The reason a refused publish is answered {@code 503} with. */
-        String reason() {
-            return this == SHUTTING_DOWN ? "shutting down: not accepting events; send them to another replica"
-                    : "buffer full: the database is not keeping up; retry later";
-        }
+        PUBLISHED, RING_FULL, SHUTTING_DOWN
     }
 
     /**
      * Runs {@code tryPublish} (true when the ring took the events) inside the gate, or not at all once the service has
-     * stopped accepting events.
+     * stopped accepting events. Only {@link PublishGate} calls it: it counts and words the refusals.
      */
     Publish publish(BooleanSupplier tryPublish) {
         publishing.incrementAndGet();

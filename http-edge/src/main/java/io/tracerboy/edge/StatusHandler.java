@@ -29,6 +29,7 @@ final class StatusHandler {
     private final PipelineStats stats;
     private final EventRing ring;
     private final BatchingConsumer consumer;
+    private final WriterPolicy policy;
     private final ReadinessHandler readiness;
     private final LiveSettings settings;
     private final TracerboyMetrics metrics;
@@ -42,7 +43,8 @@ final class StatusHandler {
     private final long startedNanos;
 
     /** {@code millisClock} is the server's wall clock; the uptime the page makes rates over is on {@code nanoClock}. */
-    StatusHandler(PipelineStats stats, EventRing ring, BatchingConsumer consumer, ReadinessHandler readiness,
+    StatusHandler(PipelineStats stats, EventRing ring, BatchingConsumer consumer, WriterPolicy policy,
+                  ReadinessHandler readiness,
                   LiveSettings settings, TracerboyMetrics metrics, boolean adminEnabled, LongSupplier millisClock,
                   LongSupplier nanoClock, Supplier<RetentionKeeper.Status> retention) {
         this.retention = retention;
@@ -54,6 +56,7 @@ final class StatusHandler {
         this.stats = stats;
         this.ring = ring;
         this.consumer = consumer;
+        this.policy = policy;
         this.readiness = readiness;
         this.settings = settings;
         this.metrics = metrics;
@@ -84,7 +87,6 @@ final class StatusHandler {
 
     /** Every number the page shows, as counters (the page makes rates of them) and gauges. */
     String snapshot() {
-        BatchPolicy policy = consumer.policy();
         long oldestAgeMs = TimeUnit.NANOSECONDS.toMillis(consumer.oldestUnwrittenAgeNanos());
         String notReady = readiness.notReadyReason();
         return JsonReplies.write(out -> {
@@ -120,8 +122,9 @@ final class StatusHandler {
             out.writeNumberField("ring_capacity", ring.capacitySlots());
             out.writeNumberField("oldest_unwritten_age_ms", oldestAgeMs);
             out.writeNumberField("get_requests", metrics.getRequestsTotal());
-            out.writeNumberField("linger_ms", TimeUnit.NANOSECONDS.toMillis(policy.lingerNanos()));
-            out.writeNumberField("batch_size_limit", policy.batchSizeEvents());
+            for (Map.Entry<String, Object> value : policy.view().entrySet()) {
+                out.writeNumberField(value.getKey(), ((Number) value.getValue()).longValue());
+            }
             out.writeObjectFieldStart("settings");
             for (Map.Entry<String, String> setting : settings.current().entrySet()) {
                 out.writeStringField(setting.getKey(), setting.getValue());

@@ -13,7 +13,7 @@ import java.util.Properties;
  * the environment ({@code BATCH_SIZE}), else its default. Every value is checked here and a bad one, an unknown name or
  * a conflict between settings stops startup with {@code NAME: expected …, found '…'}; nothing is clamped silently.
  */
-public final class TracerboyConfig {
+public final class TracerboyConfig implements Reconfigurable.Values {
     private final Map<Setting<?>, Object> values = new IdentityHashMap<>();
 
     private TracerboyConfig(Map<Setting<?>, String> raw, Map<Setting<?>, String> sources) {
@@ -116,6 +116,7 @@ public final class TracerboyConfig {
     }
 
     /** The effective value of {@code setting}. */
+    @Override
     @SuppressWarnings("unchecked")
     public <T> T get(Setting<T> setting) {
         return (T) values.get(setting);

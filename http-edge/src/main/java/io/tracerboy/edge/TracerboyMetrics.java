@@ -6,6 +6,7 @@ import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.StateSetSnapshot;
 import io.prometheus.metrics.model.snapshots.Unit;
 import io.tracerboy.ingest.BatchPolicy;
 import io.tracerboy.ingest.EventRing;
@@ -13,7 +14,6 @@ import io.tracerboy.ingest.FlushListener;
 import io.tracerboy.ingest.PipelineStats;
 import java.util.Locale;
 import java.util.function.LongSupplier;
-import java.util.function.Supplier;
 
 /**
  * The service's Prometheus metrics, on a registry of its own (so several servers in one JVM, as in tests, do not
@@ -50,7 +50,7 @@ final class TracerboyMetrics implements FlushListener {
         CounterWithCallback.builder().name("tracerboy_rows_written").help("Events committed to the events table")
                 .callback(cb -> cb.call(stats.rowsWritten())).register(registry);
         CounterWithCallback.builder().name("tracerboy_events_resent")
-                .help("Events acknowledged again but not counted again: their id was already counted for their hour")
+                .help("Resends: events acknowledged again but stored once, their id already stored for their hour")
                 .callback(cb -> cb.call(stats.resends())).register(registry);
         CounterWithCallback.builder().name("tracerboy_write_failures")
                 .help("Failed batch write attempts (each is retried with backoff)")
@@ -93,15 +93,27 @@ final class TracerboyMetrics implements FlushListener {
         JvmMetrics.builder().register(registry);
     }
 
-    /** Exports the live settings, the writer's linger now and the count of runtime changes. */
-    void registerLive(LiveSettings live, Supplier<BatchPolicy> policy) {
+    /**
+     * Exports the live settings, whether the flush interval is {@code auto} (a state set: auto is no number), the
+     * writer's linger now and the count of runtime changes.
+     */
+    void registerLive(LiveSettings live, WriterPolicy policy) {
         GaugeWithCallback.builder().name("tracerboy_live_setting")
-                .help("Settings that can change at runtime, by name (FLUSH_INTERVAL_MS=auto is -1)").labelNames("name")
-                .callback(cb -> live.current().forEach((name, value) -> cb.call("auto".equals(value) ? -1
-                        : Double.parseDouble(value), name))).register(registry);
+                .help("Settings that can change at runtime, by name (FLUSH_INTERVAL_MS is absent while it is auto: "
+                        + "see tracerboy_flush_interval_mode)").labelNames("name")
+                .callback(cb -> live.values().forEach((setting, value) -> {
+                    if (!(setting == Setting.FLUSH_INTERVAL_MS && policy.adaptive())) {
+                        cb.call(((Number) value).doubleValue(), setting.envName());
+                    }
+                })).register(registry);
+        registry.register(() -> StateSetSnapshot.builder().name("tracerboy_flush_interval_mode")
+                .help("Whether FLUSH_INTERVAL_MS is a fixed interval or auto (the writer keeps TARGET_LAG_MS)")
+                .dataPoint(StateSetSnapshot.StateSetDataPointSnapshot.builder()
+                        .state("fixed", !policy.adaptive()).state("auto", policy.adaptive()).build())
+                .build());
         GaugeWithCallback.builder().name("tracerboy_flush_linger_seconds")
                 .help("How long the oldest event of a batch may wait now (the flush interval, or auto's choice)")
-                .callback(cb -> cb.call(policy.get().lingerNanos() / 1e9)).register(registry);
+                .callback(cb -> cb.call(policy.lingerNanos() / 1e9)).register(registry);
         CounterWithCallback.builder().name("tracerboy_settings_changes")
                 .help("Setting values changed at runtime through the admin API")
                 .callback(cb -> cb.call(live.changes())).register(registry);

@@ -62,7 +62,7 @@ public final class TracerboyServer implements AutoCloseable {
                 config.get(Setting.DB_POOL_SIZE));
         // In the order events flow: ring, writer, schema; then the observers; then the HTTP edge.
         ring = new EventRing(config.get(Setting.RING_SIZE), System::nanoTime, stats, () -> state.accepting);
-        BatchPolicy policy = LiveSettings.policy(config);
+        BatchPolicy policy = WriterPolicy.of(config);
         RetentionKeeper.Retention kept = new RetentionKeeper.Retention(config.get(Setting.EVENT_RETENTION_HOURS),
                 config.get(Setting.USER_RETENTION_HOURS), config.get(Setting.EVENT_ID_RETENTION_HOURS));
         CopyBatchSink sink = new CopyBatchSink(database.dataSource(), config.get(Setting.USER_CACHE_PAIRS), kept,

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.tracerboy.testsupport.JarProcess;
-import io.tracerboy.testsupport.TestDatabase;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -17,36 +16,22 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The admin API: off without a token, refusing every request without the right one, changing only valid values. */
 class AdminIT {
     private static final String TOKEN = "s3cret-admin-token-for-tests";
-    private static TestDatabase database;
-    private static TracerboyServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        database = TestDatabase.create();
-        server = startServer(database.url(), Map.of("ADMIN_TOKEN", TOKEN, "BATCH_SIZE", "10000"));
-        assertThat(server.awaitReady(60_000)).isTrue();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        server.close();
-        database.close();
-    }
+    @RegisterExtension
+    static final ServerAndDatabase app = new ServerAndDatabase(Map.of("ADMIN_TOKEN", TOKEN, "BATCH_SIZE", "10000"));
 
 
     private static HttpResponse<String> change(String json) throws Exception {
-        return admin(server, "POST", "/admin/settings", "Bearer " + TOKEN, "application/json", json);
+        return admin(app.server(), "POST", "/admin/settings", "Bearer " + TOKEN, "application/json", json);
     }
 
     private static double refused(String reason) throws Exception {
-        String scrape = send(server, "GET", "/metrics").body();
+        String scrape = send(app.server(), "GET", "/metrics").body();
         Matcher m = Pattern.compile("(?m)^tracerboy_admin_refused_total\\{reason=\"" + reason + "\"} (\\S+)$")
                 .matcher(scrape);
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
@@ -54,7 +39,7 @@ class AdminIT {
 
     @Test
     void withoutATokenConfiguredTheAdminApiDoesNotExist() throws Exception {
-        try (TracerboyServer plain = startServer(database.url(), Map.of())) {
+        try (TracerboyServer plain = startServer(app.database().url(), Map.of())) {
             assertThat(admin(plain, "GET", "/admin/settings", "Bearer " + TOKEN, null, null).statusCode())
                     .isEqualTo(404);
             assertThat(admin(plain, "POST", "/admin/settings", "Bearer " + TOKEN, "application/json",
@@ -77,17 +62,17 @@ class AdminIT {
                 "wrong", "Bearer " + TOKEN + "x");
         for (Map.Entry<String, String> attempt : attempts.entrySet()) {
             double before = refused(attempt.getKey());
-            HttpResponse<String> answer = admin(server, "POST", "/admin/settings",
+            HttpResponse<String> answer = admin(app.server(), "POST", "/admin/settings",
                     attempt.getValue().isEmpty() ? null : attempt.getValue(), "application/json", body);
             assertThat(answer.statusCode()).as(attempt.getKey()).isEqualTo(401);
             assertThat(answer.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"tracerboy admin\"");
             assertThat(answer.body()).doesNotContain(TOKEN);
             assertThat(refused(attempt.getKey())).as(attempt.getKey()).isEqualTo(before + 1);
         }
-        assertThat(server.liveSettings().current()).doesNotContainEntry("BATCH_SIZE", "7");
-        String scrape = send(server, "GET", "/metrics").body();
+        assertThat(app.server().liveSettings().current()).doesNotContainEntry("BATCH_SIZE", "7");
+        String scrape = send(app.server(), "GET", "/metrics").body();
         assertThat(scrape).doesNotContain(TOKEN);
-        assertThat(send(server, "GET", "/status.json").body()).doesNotContain(TOKEN);
+        assertThat(send(app.server(), "GET", "/status.json").body()).doesNotContain(TOKEN);
     }
 
     @Test
@@ -98,23 +83,24 @@ class AdminIT {
         for (String query : queries) {
             double before = refused("query_string");
             for (String authorization : new String[] {"Bearer " + TOKEN, null}) {
-                HttpResponse<String> get = admin(server, "GET", "/admin/settings?" + query, authorization, null, null);
+                HttpResponse<String> get = admin(app.server(), "GET", "/admin/settings?" + query, authorization,
+                        null, null);
                 assertThat(get.statusCode()).as("GET ?%s", query).isEqualTo(400);
                 assertThat(get.body()).isEqualTo("{\"error\":\"admin: expected no query string (the token belongs in "
                         + "an Authorization: Bearer header, never in the URL), found a query string of "
                         + query.length() + " characters\"}\n");
-                HttpResponse<String> post = admin(server, "POST", "/admin/settings?" + query, authorization,
+                HttpResponse<String> post = admin(app.server(), "POST", "/admin/settings?" + query, authorization,
                         "application/json", "{\"BATCH_SIZE\":\"7\"}");
                 assertThat(post.statusCode()).as("POST ?%s", query).isEqualTo(400);
             }
             assertThat(refused("query_string")).as("?%s", query).isEqualTo(before + 4);
         }
-        assertThat(server.liveSettings().current()).containsEntry("BATCH_SIZE", "10000");
+        assertThat(app.server().liveSettings().current()).containsEntry("BATCH_SIZE", "10000");
     }
 
     @Test
     void theRightTokenReadsAndChangesTheLiveSettingsAndABadValueChangesNothing() throws Exception {
-        HttpResponse<String> read = admin(server, "GET", "/admin/settings", "Bearer " + TOKEN, null, null);
+        HttpResponse<String> read = admin(app.server(), "GET", "/admin/settings", "Bearer " + TOKEN, null, null);
         assertThat(read.statusCode()).isEqualTo(200);
         assertThat(read.headers().firstValue("Content-Type")).hasValue("application/json");
         assertThat(read.body()).contains("\"BATCH_SIZE\":\"10000\"", "\"FLUSH_INTERVAL_MS\":\"100\"",
@@ -124,34 +110,37 @@ class AdminIT {
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(bad.body()).isEqualTo("{\"error\":\"FLUSH_INTERVAL_MS: expected auto or an integer 0..60000, "
                 + "found '-3'\"}\n");
-        assertThat(server.liveSettings().current()).containsEntry("BATCH_SIZE", "10000"); // all or nothing
+        assertThat(app.server().liveSettings().current()).containsEntry("BATCH_SIZE", "10000"); // all or nothing
         assertThat(change("{\"RING_SIZE\":\"1024\"}").body()).isEqualTo("{\"error\":\"RING_SIZE: cannot change "
                 + "while running; expected one of BATCH_SIZE, FLUSH_INTERVAL_MS, TARGET_LAG_MS, GET_CACHE_TTL_MS "
                 + "(set it and restart)\"}\n");
         assertThat(change("{\"NOPE\":\"1\"}").statusCode()).isEqualTo(400);
         assertThat(change("not json").statusCode()).isEqualTo(400);
-        assertThat(admin(server, "POST", "/admin/settings", "Bearer " + TOKEN, "application/x-www-form-urlencoded",
+        assertThat(admin(app.server(), "POST", "/admin/settings", "Bearer " + TOKEN,
+                "application/x-www-form-urlencoded",
                 "BATCH_SIZE=5").statusCode()).isEqualTo(415);
-        HttpResponse<String> put = admin(server, "PUT", "/admin/settings", "Bearer " + TOKEN, "application/json",
+        HttpResponse<String> put = admin(app.server(), "PUT", "/admin/settings", "Bearer " + TOKEN, "application/json",
                 "{}");
         assertThat(put.statusCode()).isEqualTo(405);
         assertThat(put.headers().firstValue("Allow")).hasValue("GET, HEAD, POST");
-        HttpResponse<String> head = admin(server, "HEAD", "/admin/settings", "Bearer " + TOKEN, null, null);
+        HttpResponse<String> head = admin(app.server(), "HEAD", "/admin/settings", "Bearer " + TOKEN, null, null);
         assertThat(head.statusCode()).isEqualTo(200);
         assertThat(head.headers().firstValue("Content-Type")).hasValue("application/json");
         assertThat(head.body()).isEmpty();
 
-        long changesBefore = server.liveSettings().changes();
+        long changesBefore = app.server().liveSettings().changes();
         HttpResponse<String> good = change("{\"BATCH_SIZE\":5000,\"FLUSH_INTERVAL_MS\":\"auto\","
                 + "\"TARGET_LAG_MS\":\"80\"}");
         assertThat(good.statusCode()).isEqualTo(200);
         assertThat(good.body()).contains("\"changed\":{\"BATCH_SIZE\":\"5000\",\"FLUSH_INTERVAL_MS\":\"auto\","
                 + "\"TARGET_LAG_MS\":\"80\"}");
-        assertThat(server.liveSettings().changes()).isEqualTo(changesBefore + 3);
-        String scrape = send(server, "GET", "/metrics").body();
+        assertThat(app.server().liveSettings().changes()).isEqualTo(changesBefore + 3);
+        String scrape = send(app.server(), "GET", "/metrics").body();
         assertThat(scrape).contains("tracerboy_live_setting{name=\"BATCH_SIZE\"} 5000.0",
-                "tracerboy_live_setting{name=\"FLUSH_INTERVAL_MS\"} -1.0",
+                "tracerboy_flush_interval_mode{tracerboy_flush_interval_mode=\"auto\"} 1",
+                "tracerboy_flush_interval_mode{tracerboy_flush_interval_mode=\"fixed\"} 0",
                 "tracerboy_settings_changes_total " + (changesBefore + 3) + ".0");
+        assertThat(scrape).as("auto is a state, not a number").doesNotContain("name=\"FLUSH_INTERVAL_MS\"");
 
         // Back to the configured values, for the other tests.
         assertThat(change("{\"BATCH_SIZE\":10000,\"FLUSH_INTERVAL_MS\":100,\"TARGET_LAG_MS\":100}").statusCode())
@@ -193,12 +182,13 @@ class AdminIT {
             assertThat(answer.statusCode()).as(refusal.getKey()).isEqualTo(400);
             assertThat(answer.body()).as(refusal.getKey()).isEqualTo(JsonReplies.error(refusal.getValue()) + "\n");
         }
-        assertThat(server.liveSettings().current()).containsEntry("BATCH_SIZE", "10000");
+        assertThat(app.server().liveSettings().current()).containsEntry("BATCH_SIZE", "10000");
     }
 
     @Test
     void theTokenNeverReachesTheLogAndARestartComesBackToTheConfiguredValues() throws Exception {
-        Map<String, String> env = Map.of("DATABASE_URL", database.url(), "ADMIN_TOKEN", TOKEN, "BATCH_SIZE", "321");
+        Map<String, String> env = Map.of("DATABASE_URL", app.database().url(), "ADMIN_TOKEN", TOKEN, "BATCH_SIZE",
+                "321");
         try (JarProcess jar = new JarProcess(env)) {
             assertThat(adminOf(jar, "Bearer " + TOKEN, "{\"BATCH_SIZE\":\"123\"}").statusCode()).isEqualTo(200);
             assertThat(adminOf(jar, "Bearer wrong-" + TOKEN, "{\"BATCH_SIZE\":\"7\"}").statusCode()).isEqualTo(401);

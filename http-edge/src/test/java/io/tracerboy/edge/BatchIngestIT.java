@@ -45,35 +45,24 @@ import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.zip.GZIPOutputStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 /** {@code POST /analytics/batch} and event ids, on a real server and PostgreSQL. */
 class BatchIngestIT {
     // A past hour within every retention (events older than EVENT_RETENTION_HOURS are refused).
     private static final long HOUR_START_MS = Hours.startMs(System.currentTimeMillis()) - 60 * Hours.HOUR_MS;
-    private static TestDatabase database;
-    private static TracerboyServer server;
+    @RegisterExtension
+    static final ServerAndDatabase app = new ServerAndDatabase(Map.of("FLUSH_INTERVAL_MS", "5", "MAX_BATCH_BYTES",
+            "65536", "MAX_BATCH_EVENTS", "50", "MAX_LINE_BYTES", "1024"));
     /** Default body limits but MAX_BODY_BYTES at its largest. */
     private static TracerboyServer roomy;
 
     @BeforeAll
-    static void start() throws Exception {
-        database = TestDatabase.create();
-        server = startServer(database.url(), Map.of("FLUSH_INTERVAL_MS", "5", "MAX_BATCH_BYTES", "65536",
-                "MAX_BATCH_EVENTS", "50", "MAX_LINE_BYTES", "1024"));
-        roomy = startServer(database.url(), Map.of("FLUSH_INTERVAL_MS", "5", "MAX_BODY_BYTES", "1048576"));
-        assertThat(server.awaitReady(60_000)).isTrue();
-        assertThat(roomy.awaitReady(60_000)).isTrue();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        roomy.close();
-        server.close();
-        database.close();
+    static void startRoomy() throws Exception {
+        roomy = app.another(Map.of("FLUSH_INTERVAL_MS", "5", "MAX_BODY_BYTES", "1048576"));
     }
 
     private static String line(long timestampMs, String user, String event, String id) {
@@ -87,76 +76,76 @@ class BatchIngestIT {
     }
 
     private static long stored(String userPrefix) throws Exception {
-        return database.queryLong("SELECT count(*) FROM events WHERE user_id LIKE '" + userPrefix + "%'");
+        return app.database().queryLong("SELECT count(*) FROM events WHERE user_id LIKE '" + userPrefix + "%'");
     }
 
     private static String counts(long hourMs) throws Exception {
-        return send(server, "GET", "/analytics?timestamp=" + hourMs).body();
+        return send(app.server(), "GET", "/analytics?timestamp=" + hourMs).body();
     }
 
     @Test
     void acceptsAnNdjsonBatchAndCountsEveryEventInItsHour() throws Exception {
         long hour = HOUR_START_MS - 2 * Hours.HOUR_MS;
-        long before = server.stats().rowsWritten();
-        HttpResponse<String> answer = ndjson(server, line(hour, "nd-a", "click", null) + "\r\n\n"
+        long before = app.server().stats().rowsWritten();
+        HttpResponse<String> answer = ndjson(app.server(), line(hour, "nd-a", "click", null) + "\r\n\n"
                 + line(hour + 1, "nd-a", "impression", null) + "\n" + line(hour + Hours.HOUR_MS, "nd-b", "click", null)
                 + "\n");
         assertThat(answer.statusCode()).isEqualTo(200);
         assertThat(answer.headers().firstValue("Content-Type")).hasValue("application/json");
         assertThat(answer.body()).isEqualTo("{\"accepted\":3}\n");
-        awaitRowsWritten(server, before + 3);
+        awaitRowsWritten(app.server(), before + 3);
         assertThat(counts(hour)).isEqualTo("unique_users,1\nclicks,1\nimpressions,1\n");
         assertThat(counts(hour + Hours.HOUR_MS)).isEqualTo("unique_users,1\nclicks,1\nimpressions,0\n");
     }
 
     @Test
     void aJsonArrayBodyWorksToo() throws Exception {
-        long before = server.stats().rowsWritten();
-        HttpResponse<String> answer = batch(server, "application/json; charset=utf-8", ("[" + line(HOUR_START_MS,
+        long before = app.server().stats().rowsWritten();
+        HttpResponse<String> answer = batch(app.server(), "application/json; charset=utf-8", ("[" + line(HOUR_START_MS,
                 "arr-a", "click", null) + "," + line(HOUR_START_MS, "arr-b", "click", null) + "]")
                 .getBytes(StandardCharsets.UTF_8));
         assertThat(answer.body()).isEqualTo("{\"accepted\":2}\n");
-        awaitRowsWritten(server, before + 2);
+        awaitRowsWritten(app.server(), before + 2);
         assertThat(stored("arr-")).isEqualTo(2);
     }
 
     @Test
     void oneBadLineRefusesTheWholeBatchListingItsErrors() throws Exception {
-        long acceptedBefore = server.stats().accepted();
-        HttpResponse<String> answer = ndjson(server, line(HOUR_START_MS, "atomic-a", "click", null) + "\n"
+        long acceptedBefore = app.server().stats().accepted();
+        HttpResponse<String> answer = ndjson(app.server(), line(HOUR_START_MS, "atomic-a", "click", null) + "\n"
                 + line(HOUR_START_MS, "atomic-b", "foo", null) + "\n{\"user\":\"atomic-c\"}\n");
         assertThat(answer.statusCode()).isEqualTo(400);
         assertThat(answer.body()).isEqualTo("{\"invalid\":2,\"errors\":[{\"line\":2,\"error\":\"event: expected click "
                 + "or impression, found 'foo'\"},{\"line\":3,\"error\":\"event: expected click or impression, found "
                 + "nothing\"}]}\n");
-        assertThat(server.stats().accepted()).isEqualTo(acceptedBefore);
+        assertThat(app.server().stats().accepted()).isEqualTo(acceptedBefore);
         assertThat(stored("atomic-")).isZero();
     }
 
     @Test
     void everyLimitAndWrongFormatHasItsStatusAndNamesTheLimit() throws Exception {
         String big = line(HOUR_START_MS, "x".repeat(200), "click", null) + "\n";
-        HttpResponse<String> tooLong = ndjson(server, big.repeat(400)); // 88 000 bytes
+        HttpResponse<String> tooLong = ndjson(app.server(), big.repeat(400)); // 88 000 bytes
         assertThat(tooLong.statusCode()).isEqualTo(413);
         assertThat(tooLong.body()).isEqualTo("{\"error\":\"request body: expected at most 65536 bytes "
                 + "(MAX_BATCH_BYTES), found " + big.repeat(400).length() + " bytes\"}\n");
 
         String many = IntStream.range(0, 51).mapToObj(i -> line(HOUR_START_MS, "many-" + i, "click", null))
                 .collect(Collectors.joining("\n"));
-        HttpResponse<String> tooMany = ndjson(server, many);
+        HttpResponse<String> tooMany = ndjson(app.server(), many);
         assertThat(tooMany.statusCode()).isEqualTo(413);
         assertThat(tooMany.body()).contains("events: expected at most 50 per request (MAX_BATCH_EVENTS), found more");
 
-        HttpResponse<String> longLine = ndjson(server, line(HOUR_START_MS, "u", "click", "i") .replace("\"u\"",
+        HttpResponse<String> longLine = ndjson(app.server(), line(HOUR_START_MS, "u", "click", "i") .replace("\"u\"",
                 "\"u\",\"padding\":\"" + "p".repeat(1_100) + "\""));
         assertThat(longLine.statusCode()).isEqualTo(413);
         assertThat(longLine.body()).contains("(MAX_LINE_BYTES)");
 
-        HttpResponse<String> csv = batch(server, "text/csv", "a,b".getBytes(StandardCharsets.UTF_8));
+        HttpResponse<String> csv = batch(app.server(), "text/csv", "a,b".getBytes(StandardCharsets.UTF_8));
         assertThat(csv.statusCode()).isEqualTo(415);
         assertThat(csv.body()).isEqualTo("{\"error\":\"Content-Type: expected application/x-ndjson, "
                 + "text/plain (NDJSON) or application/json, found 'text/csv'\"}\n");
-        HttpResponse<String> brotli = batch(server, "application/x-ndjson", new byte[] {1, 2},
+        HttpResponse<String> brotli = batch(app.server(), "application/x-ndjson", new byte[] {1, 2},
                 "Content-Encoding", "br");
         assertThat(brotli.statusCode()).isEqualTo(415);
         assertThat(brotli.body()).isEqualTo("{\"error\":\"Content-Encoding: expected gzip or none, found 'br'\"}\n");
@@ -165,17 +154,17 @@ class BatchIngestIT {
 
     @Test
     void aChunkedBodyOverTheLimitIs413WithItsSizeAndPublishesNothing() throws Exception {
-        long acceptedBefore = server.stats().accepted();
+        long acceptedBefore = app.server().stats().accepted();
         byte[] body = (line(HOUR_START_MS, "chunk-" + "x".repeat(200), "click", null) + "\n").repeat(400)
                 .getBytes(StandardCharsets.UTF_8);
-        HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
-                        + "/analytics/batch")).header("Content-Type", "application/x-ndjson")
+        HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + app.server().port() + "/analytics/batch")).header("Content-Type", "application/x-ndjson")
                         .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))).build(),
                 HttpResponse.BodyHandlers.ofString()); // no length given: sent chunked
         assertThat(answer.statusCode()).isEqualTo(413);
         assertThat(answer.body()).isEqualTo("{\"error\":\"request body: expected at most 65536 bytes "
                 + "(MAX_BATCH_BYTES), found " + body.length + " bytes\"}\n");
-        assertThat(server.stats().accepted()).isEqualTo(acceptedBefore);
+        assertThat(app.server().stats().accepted()).isEqualTo(acceptedBefore);
         assertThat(stored("chunk-")).isZero();
     }
 
@@ -377,35 +366,37 @@ class BatchIngestIT {
 
     @Test
     void gzipIsAcceptedAndAGzipBombCostsNothingButA413() throws Exception {
-        long before = server.stats().rowsWritten();
+        long before = app.server().stats().rowsWritten();
         byte[] zipped = gzip((line(HOUR_START_MS, "gz-a", "click", null) + "\n" + line(HOUR_START_MS, "gz-b",
                 "impression", null)).getBytes(StandardCharsets.UTF_8));
-        HttpResponse<String> answer = batch(server, "application/x-ndjson", zipped, "Content-Encoding", "gzip");
+        HttpResponse<String> answer = batch(app.server(), "application/x-ndjson", zipped, "Content-Encoding", "gzip");
         assertThat(answer.body()).isEqualTo("{\"accepted\":2}\n");
-        awaitRowsWritten(server, before + 2);
+        awaitRowsWritten(app.server(), before + 2);
         assertThat(stored("gz-")).isEqualTo(2);
 
         byte[] bomb = gzip(new byte[50 * 1024 * 1024]); // 50 MiB of zeros in ~50 KB
         assertThat(bomb.length).isLessThan(65_536);
-        HttpResponse<String> refused = batch(server, "application/x-ndjson", bomb, "Content-Encoding", "gzip");
+        HttpResponse<String> refused = batch(app.server(), "application/x-ndjson", bomb, "Content-Encoding", "gzip");
         assertThat(refused.statusCode()).isEqualTo(413);
         assertThat(refused.body()).isEqualTo("{\"error\":\"request body: expected at most 65536 bytes after "
                 + "decompression (MAX_BATCH_BYTES), found more\"}\n");
-        HttpResponse<String> broken = batch(server, "application/x-ndjson", new byte[] {31, -117, 8, 0, 1},
+        HttpResponse<String> broken = batch(app.server(), "application/x-ndjson", new byte[] {31, -117, 8, 0, 1},
                 "Content-Encoding", "gzip");
         assertThat(broken.statusCode()).isEqualTo(400);
         assertThat(broken.body()).isEqualTo("{\"error\":\"request body: expected gzip data, found a gzip stream cut "
                 + "short\"}\n");
-        assertThat(batch(server, "application/x-ndjson", Arrays.copyOf(zipped, zipped.length - 4), "Content-Encoding",
+        assertThat(batch(app.server(), "application/x-ndjson", Arrays.copyOf(zipped, zipped.length - 4),
+                "Content-Encoding",
                 "gzip").body()).isEqualTo(broken.body());
-        assertThat(batch(server, "application/x-ndjson", "{}".getBytes(StandardCharsets.UTF_8), "Content-Encoding",
+        assertThat(batch(app.server(), "application/x-ndjson", "{}".getBytes(StandardCharsets.UTF_8),
+                "Content-Encoding",
                 "gzip").body()).isEqualTo("{\"error\":\"request body: expected gzip data, found data that does not "
                 + "start as gzip does (1f 8b)\"}\n");
         byte[] corrupt = zipped.clone();
         for (int i = 12; i < 20; i++) {
             corrupt[i] ^= 0x55;
         }
-        assertThat(batch(server, "application/x-ndjson", corrupt, "Content-Encoding", "gzip").body())
+        assertThat(batch(app.server(), "application/x-ndjson", corrupt, "Content-Encoding", "gzip").body())
                 .startsWith("{\"error\":\"request body: expected gzip data, found corrupt gzip data (");
     }
 
@@ -413,14 +404,14 @@ class BatchIngestIT {
     void aJsonArraysErrorsNameEachElementByItsIndexAndNoneOfTheParsersInternals() throws Exception {
         String ok = line(HOUR_START_MS, "index-a", "click", null);
         String numberUser = line(HOUR_START_MS, "index-c", "click", null).replace("\"index-c\"", "1e3");
-        HttpResponse<String> answer = batch(server, "application/json", ("[" + ok + "," + ok + "," + ok + ","
+        HttpResponse<String> answer = batch(app.server(), "application/json", ("[" + ok + "," + ok + "," + ok + ","
                 + line(HOUR_START_MS, "index-b", "nope", null) + "," + ok + "," + numberUser + "]")
                 .getBytes(StandardCharsets.UTF_8));
         assertThat(answer.statusCode()).isEqualTo(400);
         assertThat(answer.body()).isEqualTo("{\"invalid\":2,\"errors\":[{\"index\":3,\"error\":\"event: expected "
                 + "click or impression, found 'nope'\"},{\"index\":5,\"error\":\"user: expected a string or an "
                 + "integer, found '1e3', a number with a fraction or an exponent\"}]}\n");
-        HttpResponse<String> cut = batch(server, "application/json", ("[" + ok + ",{\"user\":\"index-d\"")
+        HttpResponse<String> cut = batch(app.server(), "application/json", ("[" + ok + ",{\"user\":\"index-d\"")
                 .getBytes(StandardCharsets.UTF_8));
         assertThat(cut.statusCode()).isEqualTo(400);
         assertThat(cut.body()).isEqualTo("{\"error\":\"body: expected a JSON array of events, found invalid JSON "
@@ -452,19 +443,21 @@ class BatchIngestIT {
 
     @Test
     void aJsonArrayBeyondTheParsersLimitsIsAnswered400WithItsReasonAndNoStackTrace() throws Exception {
-        long acceptedBefore = server.stats().accepted();
+        long acceptedBefore = app.server().stats().accepted();
         List<ILoggingEvent> log = logged(() -> {
-            HttpResponse<String> deep = promptBatch(server.port(), "application/json", "[".repeat(1_500)
+            HttpResponse<String> deep = promptBatch(app.server().port(), "application/json", "[".repeat(1_500)
                     + "]".repeat(1_500));
             assertThat(deep.statusCode()).isEqualTo(400);
             assertThat(deep.body()).isEqualTo("{\"error\":\"body: expected JSON nested at most 1000 levels deep, "
                     + "found deeper nesting in the element at index 0\"}\n");
-            HttpResponse<String> longNumber = promptBatch(server.port(), "application/json", "[" + line(HOUR_START_MS,
+            HttpResponse<String> longNumber = promptBatch(app.server().port(), "application/json", "["
+                    + line(HOUR_START_MS,
                     "limits-a", "click", null) + ",{\"x\":" + "9".repeat(1_010) + "}]"); // within MAX_LINE_BYTES
             assertThat(longNumber.statusCode()).isEqualTo(400);
             assertThat(longNumber.body()).isEqualTo("{\"error\":\"body: expected numbers of at most 1000 digits, "
                     + "found a longer one in the element at index 1\"}\n");
-            HttpResponse<String> longName = promptBatch(server.port(), "application/json", "[{\"" + "n".repeat(60_000)
+            HttpResponse<String> longName = promptBatch(app.server().port(), "application/json",
+                    "[{\"" + "n".repeat(60_000)
                     + "\":1}]");
             assertThat(longName.statusCode()).isEqualTo(413);
             assertThat(longName.body()).isEqualTo("{\"error\":\"event at index 0: expected at most 1024 bytes "
@@ -472,7 +465,7 @@ class BatchIngestIT {
             return null;
         });
         assertThat(log).noneMatch(event -> event.getThrowableProxy() != null);
-        assertThat(server.stats().accepted()).isEqualTo(acceptedBefore);
+        assertThat(app.server().stats().accepted()).isEqualTo(acceptedBefore);
         assertThat(stored("limits-")).isZero();
     }
 
@@ -480,10 +473,10 @@ class BatchIngestIT {
     void anUnexpectedFailureOnTheWorkerThreadIsAnswered500AndLoggedOnOneLine() throws Exception {
         PipelineStats stats = new PipelineStats();
         // The clock is read on the worker thread, between parsing and publishing: a stand-in for any bug there.
-        BatchIngestHandler failing = new BatchIngestHandler(new EventRing(64, System::nanoTime, stats), stats,
-                new BatchParser(10, 1024, EventWindow.ANY), () -> {
-                    throw new IllegalStateException("clock broken");
-                }, new ServiceState(), AckMode.BUFFERED, 65_536, 10_000, null);
+        PublishGate gate = new PublishGate(new EventRing(64, System::nanoTime, stats), stats, new ServiceState());
+        BatchIngestHandler failing = new BatchIngestHandler(new IngestContext(gate, stats, () -> {
+            throw new IllegalStateException("clock broken");
+        }, AckMode.BUFFERED, 10_000), new BatchParser(10, 1024, EventWindow.ANY), 65_536, null);
         Undertow bare = Undertow.builder().addHttpListener(0, "127.0.0.1").setHandler(failing).build();
         bare.start();
         try {
@@ -510,19 +503,20 @@ class BatchIngestIT {
     @Test
     void anEventIdCountsOnceWhetherResentInTheSameBatchOrAnotherRequestOrTheQueryForm() throws Exception {
         long hour = Hours.startMs(System.currentTimeMillis()) - 5 * Hours.HOUR_MS; // ids are remembered for 24 h
-        long before = server.stats().rowsWritten() + server.stats().resends();
+        long before = app.server().stats().rowsWritten() + app.server().stats().resends();
         String body = line(hour, "id-a", "click", "e1") + "\n" + line(hour, "id-a", "click", "e1") + "\n"
                 + line(hour + 1, "id-b", "impression", "e2") + "\n" + line(hour + 2, "id-b", "impression", null);
-        assertThat(ndjson(server, body).body()).isEqualTo("{\"accepted\":4}\n");
-        assertThat(ndjson(server, body).body()).isEqualTo("{\"accepted\":4}\n");
-        assertThat(send(server, "POST", "/analytics?timestamp=" + hour + "&user=id-a&event=click&id=e1")
+        assertThat(ndjson(app.server(), body).body()).isEqualTo("{\"accepted\":4}\n");
+        assertThat(ndjson(app.server(), body).body()).isEqualTo("{\"accepted\":4}\n");
+        assertThat(send(app.server(), "POST", "/analytics?timestamp=" + hour + "&user=id-a&event=click&id=e1")
                 .statusCode()).isEqualTo(204);
-        await().atMost(Duration.ofSeconds(30)).until(() -> server.stats().rowsWritten() + server.stats().resends()
+        await().atMost(Duration.ofSeconds(30)).until(() -> app.server().stats().rowsWritten() + app.server().stats()
+                .resends()
                 >= before + 9);
         // e1 and e2 once each; the event without an id counts each time it is sent.
         assertThat(counts(hour)).isEqualTo("unique_users,2\nclicks,1\nimpressions,3\n");
         assertThat(stored("id-")).isEqualTo(4);
-        assertThat(database.queryLong("SELECT count(*) FROM events WHERE user_id LIKE 'id-%'"
+        assertThat(app.database().queryLong("SELECT count(*) FROM events WHERE user_id LIKE 'id-%'"
                 + " AND event_key IS NOT NULL"))
                 .isEqualTo(2);
     }
@@ -530,10 +524,10 @@ class BatchIngestIT {
     @Test
     void theSameIdInAnotherHourIsAnotherEvent() throws Exception {
         long hour = HOUR_START_MS - 8 * Hours.HOUR_MS;
-        long before = server.stats().rowsWritten();
-        assertThat(ndjson(server, line(hour, "hour-a", "click", "same") + "\n"
+        long before = app.server().stats().rowsWritten();
+        assertThat(ndjson(app.server(), line(hour, "hour-a", "click", "same") + "\n"
                 + line(hour + Hours.HOUR_MS, "hour-a", "click", "same")).statusCode()).isEqualTo(200);
-        awaitRowsWritten(server, before + 2);
+        awaitRowsWritten(app.server(), before + 2);
         assertThat(stored("hour-")).isEqualTo(2);
     }
 

@@ -55,7 +55,7 @@ class CommitOutcomeIT {
             HttpResponse<String> answer = postThenStopWhenTheCutHappened(database, "COMMIT");
 
             assertThat(answer.statusCode()).isEqualTo(504);
-            assertThat(answer.body()).isEqualTo(IngestHandler.OUTCOME_UNKNOWN + "\n");
+            assertThat(answer.body()).isEqualTo(PublishGate.OUTCOME_UNKNOWN + "\n");
             // It was in fact committed: answering "not written" here would have made the client's retry a duplicate.
             assertThat(database.queryLong("SELECT count(*) FROM events")).isEqualTo(1);
             assertThat(database.queryLong("SELECT clicks FROM hourly_stats")).isEqualTo(1);

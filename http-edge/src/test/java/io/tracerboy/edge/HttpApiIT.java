@@ -24,38 +24,24 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class HttpApiIT {
     // A past hour within every retention (events older than EVENT_RETENTION_HOURS are refused).
     private static final long PAST_HOUR_START_MS = Hours.startMs(System.currentTimeMillis()) - 3 * Hours.HOUR_MS;
 
-    private static TestDatabase database;
-    private static TracerboyServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        database = TestDatabase.create();
-        server = startServer(database.url(), Map.of("FLUSH_INTERVAL_MS", "5"));
-        assertThat(server.awaitReady(60_000)).isTrue();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        server.close();
-        database.close();
-    }
+    @RegisterExtension
+    static final ServerAndDatabase app = new ServerAndDatabase(Map.of("FLUSH_INTERVAL_MS", "5"));
 
     private static HttpResponse<String> post(String query) throws Exception {
-        return send(server, "POST", "/analytics?" + query);
+        return send(app.server(), "POST", "/analytics?" + query);
     }
 
     @Test
     void postsAreCountedExactlyPerUtcHour() throws Exception {
         long hour = PAST_HOUR_START_MS - 10 * Hours.HOUR_MS;
-        long before = server.stats().rowsWritten();
+        long before = app.server().stats().rowsWritten();
         List<String> queries = List.of(
                 "timestamp=" + hour + "&user=alice&event=click",
                 "timestamp=" + (hour + 1) + "&user=alice&event=impression",
@@ -66,15 +52,15 @@ class HttpApiIT {
             assertThat(response.statusCode()).isEqualTo(204);
             assertThat(response.body()).isEmpty();
         }
-        awaitRowsWritten(server, before + queries.size());
+        awaitRowsWritten(app.server(), before + queries.size());
 
-        HttpResponse<String> first = send(server, "GET", "/analytics?timestamp=" + (hour + 1234));
+        HttpResponse<String> first = send(app.server(), "GET", "/analytics?timestamp=" + (hour + 1234));
         assertThat(first.statusCode()).isEqualTo(200);
         assertThat(first.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
         assertThat(first.body()).isEqualTo("unique_users,2\nclicks,1\nimpressions,2\n");
-        assertThat(send(server, "GET", "/analytics?timestamp=" + (hour + Hours.HOUR_MS)).body())
+        assertThat(send(app.server(), "GET", "/analytics?timestamp=" + (hour + Hours.HOUR_MS)).body())
                 .isEqualTo("unique_users,1\nclicks,1\nimpressions,0\n");
-        assertThat(send(server, "GET", "/analytics?timestamp=" + (hour - 1)).body())
+        assertThat(send(app.server(), "GET", "/analytics?timestamp=" + (hour - 1)).body())
                 .isEqualTo("unique_users,0\nclicks,0\nimpressions,0\n");
     }
 
@@ -84,7 +70,7 @@ class HttpApiIT {
         String zeros = "unique_users,0\nclicks,0\nimpressions,0\n";
         // The server's wall clock, pinned to the last millisecond of the hour, then moved into the next one.
         AtomicLong nowMs = new AtomicLong(hour + Hours.HOUR_MS - 1);
-        try (TracerboyServer pinned = startServer(database.url(), Map.of("FLUSH_INTERVAL_MS", "5"), nowMs::get)) {
+        try (TracerboyServer pinned = startServer(app.database().url(), Map.of("FLUSH_INTERVAL_MS", "5"), nowMs::get)) {
             assertThat(pinned.awaitReady(60_000)).isTrue();
             assertThat(send(pinned, "GET", "/analytics").body()).isEqualTo(zeros);
             assertThat(send(pinned, "POST", "/analytics?user=late-in-the-hour&event=click").statusCode())
@@ -106,7 +92,8 @@ class HttpApiIT {
     }
 
     private static long storedAtMs(String user) throws Exception {
-        return database.queryLong("SELECT (extract(epoch FROM ts) * 1000)::bigint FROM events WHERE user_id = '" + user
+        return app.database()
+                .queryLong("SELECT (extract(epoch FROM ts) * 1000)::bigint FROM events WHERE user_id = '" + user
                 + "'");
     }
 
@@ -115,13 +102,13 @@ class HttpApiIT {
         long hour = PAST_HOUR_START_MS - 20 * Hours.HOUR_MS;
         Map<String, String> sent = Map.of("a%09b", "a\tb", "a%0Ab", "a\nb", "a+b", "a b", "a%20c", "a c",
                 "%5CN", "\\N", "a%5Cb", "a\\b", "%C3%A9%F0%9F%98%80", "é😀", "%22%2C%27", "\",'");
-        long before = server.stats().rowsWritten();
+        long before = app.server().stats().rowsWritten();
         for (String encoded : sent.keySet()) {
             assertThat(post("timestamp=" + hour + "&user=" + encoded + "&event=click").statusCode()).isEqualTo(204);
         }
-        awaitRowsWritten(server, before + sent.size());
+        awaitRowsWritten(app.server(), before + sent.size());
         List<String> stored = new ArrayList<>();
-        try (Connection connection = DriverManager.getConnection(database.url());
+        try (Connection connection = DriverManager.getConnection(app.database().url());
              Statement statement = connection.createStatement();
              ResultSet rs = statement.executeQuery("SELECT user_id FROM events WHERE ts = to_timestamp(" + hour / 1000
                      + ")")) {
@@ -130,13 +117,13 @@ class HttpApiIT {
             }
         }
         assertThat(stored).containsExactlyInAnyOrderElementsOf(sent.values());
-        assertThat(send(server, "GET", "/analytics?timestamp=" + hour).body())
+        assertThat(send(app.server(), "GET", "/analytics?timestamp=" + hour).body())
                 .isEqualTo("unique_users,8\nclicks,8\nimpressions,0\n");
     }
 
     @Test
     void badInputGetsA400WithAOneLineReasonAndNothingIsStored() throws Exception {
-        long before = server.stats().accepted();
+        long before = app.server().stats().accepted();
         Map<String, String> cases = Map.of(
                 "user=u&event=foo", "event: expected click or impression, found 'foo'\n",
                 "event=click", "user: expected a user id of 1 to 256 bytes, found nothing\n",
@@ -152,10 +139,10 @@ class HttpApiIT {
             assertThat(response.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
             assertThat(response.body()).isEqualTo(c.getValue());
         }
-        HttpResponse<String> badGet = send(server, "GET", "/analytics?timestamp=soon");
+        HttpResponse<String> badGet = send(app.server(), "GET", "/analytics?timestamp=soon");
         assertThat(badGet.statusCode()).isEqualTo(400);
         assertThat(badGet.body()).startsWith("timestamp: expected a whole, non-negative number");
-        assertThat(server.stats().accepted()).isEqualTo(before);
+        assertThat(app.server().stats().accepted()).isEqualTo(before);
         assertThat(post("user=still-serving&event=click").statusCode()).isEqualTo(204);
     }
 
@@ -181,15 +168,15 @@ class HttpApiIT {
 
     @Test
     void unknownPathsAre404AndWrongMethodsAre405() throws Exception {
-        HttpResponse<String> missing = send(server, "GET", "/nope");
+        HttpResponse<String> missing = send(app.server(), "GET", "/nope");
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(missing.body()).isEqualTo("not found: /nope\n");
-        HttpResponse<String> wrong = send(server, "DELETE", "/analytics");
+        HttpResponse<String> wrong = send(app.server(), "DELETE", "/analytics");
         assertThat(wrong.statusCode()).isEqualTo(405);
         assertThat(wrong.headers().firstValue("Allow")).hasValue("GET, HEAD, OPTIONS, POST");
         assertThat(wrong.body()).isEqualTo("method not allowed: DELETE /analytics\n");
-        assertThat(send(server, "PUT", "/analytics").statusCode()).isEqualTo(405);
-        assertThat(send(server, "POST", "/healthz").statusCode()).isEqualTo(405);
+        assertThat(send(app.server(), "PUT", "/analytics").statusCode()).isEqualTo(405);
+        assertThat(send(app.server(), "POST", "/healthz").statusCode()).isEqualTo(405);
     }
 
     @Test
@@ -198,7 +185,7 @@ class HttpApiIT {
         for (String path : List.of("/analytics", "/analytics/batch", "/tracerboy.js", "/healthz", "/readyz",
                 "/metrics", "/status", "/status.json", "/")) {
             // No path answers DELETE: its 405 lists what the path does answer.
-            HttpResponse<String> refused = send(server, "DELETE", path);
+            HttpResponse<String> refused = send(app.server(), "DELETE", path);
             assertThat(refused.statusCode()).as("DELETE %s", path).isEqualTo(405);
             List<String> allowed = List.of(refused.headers().firstValue("Allow").orElseThrow().split(", "));
             assertThat(allowed).as("Allow of %s", path).isSorted();
@@ -206,7 +193,7 @@ class HttpApiIT {
                 assertThat(allowed).as("Allow of %s", path).contains("HEAD");
             }
             for (String method : methods) {
-                int status = send(server, method, path).statusCode();
+                int status = send(app.server(), method, path).statusCode();
                 if (allowed.contains(method)) {
                     assertThat(status).as("%s %s (allowed: %s)", method, path, allowed).isNotEqualTo(405);
                 } else {
@@ -220,8 +207,8 @@ class HttpApiIT {
     void headIsAnsweredAsGetWithoutABody() throws Exception {
         for (String path : List.of("/healthz", "/readyz", "/analytics?timestamp=" + PAST_HOUR_START_MS, "/metrics",
                 "/status", "/status.json")) {
-            HttpResponse<String> head = send(server, "HEAD", path);
-            HttpResponse<String> get = send(server, "GET", path);
+            HttpResponse<String> head = send(app.server(), "HEAD", path);
+            HttpResponse<String> get = send(app.server(), "GET", path);
             assertThat(head.statusCode()).as("HEAD %s", path).isEqualTo(200);
             assertThat(head.body()).as("HEAD %s", path).isEmpty();
             assertThat(head.headers().firstValue("Content-Type")).isEqualTo(get.headers().firstValue("Content-Type"));
@@ -230,24 +217,25 @@ class HttpApiIT {
 
     @Test
     void aFormBodyIsIgnoredWithAHintThatTheEventGoesInTheQueryString() throws Exception {
-        HttpResponse<String> form = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
-                        + "/analytics")).header("Content-Type", "application/x-www-form-urlencoded")
+        HttpResponse<String> form = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + app.server().port() + "/analytics"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString("user=form&event=click")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(form.statusCode()).isEqualTo(400);
         assertThat(form.body()).isEqualTo(
                 "user: expected a user id of 1 to 256 bytes, found nothing (the event goes in "
                 + "the query string: POST /analytics?timestamp=…&user=…&event=…; the request body is ignored)\n");
-        HttpResponse<String> noBody = send(server, "POST", "/analytics?event=click");
+        HttpResponse<String> noBody = send(app.server(), "POST", "/analytics?event=click");
         assertThat(noBody.body()).isEqualTo("user: expected a user id of 1 to 256 bytes, found nothing\n");
     }
 
     @Test
     void healthAndReadinessAnswerInPlainText() throws Exception {
-        HttpResponse<String> health = send(server, "GET", "/healthz");
+        HttpResponse<String> health = send(app.server(), "GET", "/healthz");
         assertThat(health.statusCode()).isEqualTo(200);
         assertThat(health.body()).isEqualTo("alive\n");
-        HttpResponse<String> ready = send(server, "GET", "/readyz");
+        HttpResponse<String> ready = send(app.server(), "GET", "/readyz");
         assertThat(ready.statusCode()).isEqualTo(200);
         assertThat(ready.body()).isEqualTo("ready\n");
     }
@@ -282,18 +270,18 @@ class HttpApiIT {
     @Test
     void twoServersOnOneDatabaseCountOverlappingUsersOnce() throws Exception {
         long hour = PAST_HOUR_START_MS - 30 * Hours.HOUR_MS;
-        try (TracerboyServer second = startServer(database.url(), Map.of("FLUSH_INTERVAL_MS", "5"))) {
+        try (TracerboyServer second = startServer(app.database().url(), Map.of("FLUSH_INTERVAL_MS", "5"))) {
             assertThat(second.awaitReady(60_000)).isTrue();
-            long firstBefore = server.stats().rowsWritten();
+            long firstBefore = app.server().stats().rowsWritten();
             int events = 0;
             for (int i = 0; i < 300; i++) {
-                TracerboyServer target = i % 2 == 0 ? server : second;
+                TracerboyServer target = i % 2 == 0 ? app.server() : second;
                 String kind = i % 3 == 0 ? "click" : "impression";
                 assertThat(send(target, "POST", "/analytics?timestamp=" + (hour + i) + "&user=shared-" + (i % 50)
                         + "&event=" + kind).statusCode()).isEqualTo(204);
                 events++;
             }
-            awaitRowsWritten(server, firstBefore + events / 2);
+            awaitRowsWritten(app.server(), firstBefore + events / 2);
             awaitRowsWritten(second, events / 2);
             assertThat(send(second, "GET", "/analytics?timestamp=" + hour).body())
                     .isEqualTo("unique_users,50\nclicks,100\nimpressions,200\n");
@@ -302,7 +290,7 @@ class HttpApiIT {
 
     @Test
     void aDatabaseThatCannotBeUsedStopsStartupInsteadOfRetryingForever() throws Exception {
-        String missing = database.url().replace("/" + database.name() + "?", "/no_such_database?");
+        String missing = app.database().url().replace("/" + app.database().name() + "?", "/no_such_database?");
         try (TracerboyServer broken = startServer(missing, Map.of())) {
             assertThat(broken.awaitReady(60_000)).isFalse();
             assertThat(broken.fatalError()).contains("no_such_database").contains("does not exist");
@@ -314,7 +302,7 @@ class HttpApiIT {
 
     @Test
     void aStoppingServerRefusesNewEventsWith503() throws Exception {
-        try (TracerboyServer stopping = startServer(database.url(), Map.of())) {
+        try (TracerboyServer stopping = startServer(app.database().url(), Map.of())) {
             assertThat(stopping.awaitReady(60_000)).isTrue();
             stopping.stopAccepting();
             HttpResponse<String> refused = send(stopping, "POST", "/analytics?user=late&event=click");
@@ -345,7 +333,7 @@ class HttpApiIT {
     }
 
     private static String rawRequest(String request) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+        try (Socket socket = new Socket("127.0.0.1", app.server().port())) {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
             out.write(request.getBytes(StandardCharsets.ISO_8859_1));

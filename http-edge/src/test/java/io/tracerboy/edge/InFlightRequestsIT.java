@@ -47,7 +47,7 @@ class InFlightRequestsIT {
                     HttpRequest.newBuilder(URI.create(base + "/fast")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(late.statusCode()).isEqualTo(503);
             assertThat(late.headers().firstValue("Retry-After")).hasValue("1");
-            assertThat(late.body()).isEqualTo(InFlightRequests.SHUTTING_DOWN + "\n");
+            assertThat(late.body()).isEqualTo(PublishGate.REQUESTS_REFUSED + "\n");
             assertThat(inFlight.awaitIdle(0)).as("the slow request is still in progress").isFalse();
 
             release.countDown();

@@ -117,10 +117,6 @@ public final class AnalyticsQuery {
                 + " (" + Instant.ofEpochMilli(MAX_TIMESTAMP_MS) + "), found " + found(text));
     }
 
-    static String validUser(String user) {
-        return validText("user", "a user id", user, MAX_USER_BYTES);
-    }
-
     /**
      * Checks an identifier the client chose: 1 to {@code maxBytes} bytes of UTF-8, no NUL (PostgreSQL text cannot hold
      * it), no lone surrogate (a JSON escape can carry one; it has no UTF-8 form). Answers it unchanged.

@@ -7,10 +7,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Parses the body of {@code POST /analytics/batch}: NDJSON (one event object per line; blank lines and CRLF allowed)
@@ -70,18 +67,6 @@ public final class BatchParser {
     /** The longest number accepted, in characters (Jackson's default, stated here to be named in messages). */
     public static final int MAX_NUMBER_DIGITS = 1_000;
 
-    private static final String[] FIELDS = {"timestamp", "user", "event", "id"};
-    private static final int TIMESTAMP = 0;
-    private static final int EVENT = 2;
-
-    /** How much of a refused number a message quotes. */
-    private static final int QUOTED_CHARS = 64;
-
-    /** A position in Jackson's messages, with its own configuration in it, which is not the client's affair. */
-    private static final Pattern JACKSON_LOCATION = Pattern.compile(
-            "\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]");
-    private static final Pattern JACKSON_SOURCE = Pattern.compile("\\[Source: [^\\]]*\\]");
-
     private final JsonFactory json;
     private final int maxEvents;
     private final int maxLineBytes;
@@ -100,7 +85,7 @@ public final class BatchParser {
 
     /** Parses {@code body[0, length)}; events without a timestamp take {@code nowMs}. */
     public Result parse(byte[] body, int length, Format format, long nowMs) {
-        Collector collector = new Collector(nowMs);
+        EventCollector collector = new EventCollector(nowMs, maxEvents, window);
         int start = startsWithBom(body, length) ? 3 : 0;
         if (format == Format.NDJSON) {
             parseLines(body, start, length, collector);
@@ -113,7 +98,7 @@ public final class BatchParser {
         return new Result(collector.events, collector.errors, collector.errorCount);
     }
 
-    private void parseLines(byte[] body, int start, int length, Collector collector) {
+    private void parseLines(byte[] body, int start, int length, EventCollector collector) {
         int line = 0;
         for (int from = start; from < length; ) {
             int newline = indexOf(body, (byte) '\n', from, length);
@@ -127,7 +112,8 @@ public final class BatchParser {
             if (!isBlank(body, from, end)) {
                 try (JsonParser parser = json.createParser(body, from, end - from)) {
                     if (parser.nextToken() != JsonToken.START_OBJECT) {
-                        collector.error(line, "line: expected a JSON object, found " + describe(parser.currentToken()));
+                        collector.error(line, "line: expected a JSON object, found "
+                                + EventCollector.describe(parser.currentToken()));
                     } else {
                         collector.add(line, parser);
                         if (parser.nextToken() != null) {
@@ -135,10 +121,10 @@ public final class BatchParser {
                         }
                     }
                 } catch (StreamConstraintsException beyond) {
-                    collector.error(line, "line: expected " + beyondLimit(beyond));
+                    collector.error(line, "line: expected " + JacksonMessages.beyondLimit(beyond));
                 } catch (JsonProcessingException bad) {
-                    collector.error(line, "line: expected JSON, found invalid JSON (" + jsonProblem(bad, false)
-                            + ")");
+                    collector.error(line, "line: expected JSON, found invalid JSON ("
+                            + JacksonMessages.jsonProblem(bad, false) + ")");
                 } catch (IOException impossible) {
                     throw new IllegalStateException(impossible); // reading from a byte array
                 }
@@ -147,19 +133,19 @@ public final class BatchParser {
         }
     }
 
-    private void parseArray(byte[] body, int start, int length, Collector collector) {
+    private void parseArray(byte[] body, int start, int length, EventCollector collector) {
         int index = 0;
         String where = ""; // where in the body a parse failure happened, for its message
         try (JsonParser parser = json.createParser(body, start, length - start)) {
             if (parser.nextToken() != JsonToken.START_ARRAY) {
                 throw new InvalidRequestException("body: expected a JSON array of events, found "
-                        + describe(parser.currentToken()));
+                        + EventCollector.describe(parser.currentToken()));
             }
             for (JsonToken token = parser.nextToken(); token != JsonToken.END_ARRAY; token = parser.nextToken()) {
                 where = " in the element at index " + index;
                 long fromByte = parser.currentTokenLocation().getByteOffset();
                 if (token != JsonToken.START_OBJECT) {
-                    collector.error(index, "event: expected a JSON object, found " + describe(token));
+                    collector.error(index, "event: expected a JSON object, found " + EventCollector.describe(token));
                     parser.skipChildren();
                 } else {
                     collector.add(index, parser);
@@ -177,167 +163,18 @@ public final class BatchParser {
                 throw new InvalidRequestException("body: expected one JSON array, found more after it");
             }
         } catch (StreamConstraintsException beyond) {
-            if (isTokenLength(beyond)) {
+            if (JacksonMessages.isTokenLength(beyond)) {
                 throw new LimitException("event at index " + index + ": expected at most " + maxLineBytes
                         + " bytes (MAX_LINE_BYTES), found more");
             }
-            throw new InvalidRequestException("body: expected " + beyondLimit(beyond) + where);
+            throw new InvalidRequestException("body: expected " + JacksonMessages.beyondLimit(beyond) + where);
         } catch (JsonProcessingException bad) {
             // Not bad.getLocation(): Jackson's limits throw without one.
             throw new InvalidRequestException("body: expected a JSON array of events, found invalid JSON ("
-                    + jsonProblem(bad, true) + ")" + where);
+                    + JacksonMessages.jsonProblem(bad, true) + ")" + where);
         } catch (IOException impossible) {
             throw new IllegalStateException(impossible);
         }
-    }
-
-    /**
-     * Jackson's description of a syntax error, which says well what is wrong, with the positions it names in our
-     * words: line and column in an array body, the column alone on an NDJSON line (whose number the answer gives).
-     */
-    private static String jsonProblem(JsonProcessingException bad, boolean withLine) {
-        Matcher located = JACKSON_LOCATION.matcher(String.valueOf(bad.getOriginalMessage()));
-        String message = located.replaceAll(at -> (withLine ? "line " + at.group(1) + ", " : "") + "column "
-                + at.group(2));
-        return JACKSON_SOURCE.matcher(message).replaceAll("an earlier position").replaceAll("[\\r\\n]+", " ");
-    }
-
-    /**
-     * A broken Jackson limit, in our words: Jackson's own name its internals ({@code StreamReadConstraints}). Its
-     * messages are the only way to tell its limits apart; an unknown one still gets a reason, only a vaguer one.
-     */
-    private static String beyondLimit(StreamConstraintsException beyond) {
-        String message = String.valueOf(beyond.getOriginalMessage());
-        if (message.startsWith("Document nesting depth")) {
-            return "JSON nested at most " + MAX_NESTING_DEPTH + " levels deep, found deeper nesting";
-        }
-        if (message.startsWith("Number value length")) {
-            return "numbers of at most " + MAX_NUMBER_DIGITS + " digits, found a longer one";
-        }
-        return "JSON within the parser's limits, found more than they allow";
-    }
-
-    /** A string or field name longer than {@code MAX_LINE_BYTES}, the limit the parser was given for them. */
-    private static boolean isTokenLength(StreamConstraintsException beyond) {
-        String message = String.valueOf(beyond.getOriginalMessage());
-        return message.startsWith("String value length") || message.startsWith("Name length");
-    }
-
-    /** Gathers events and errors, enforcing the events-per-request limit as it goes. */
-    private final class Collector {
-        private final long nowMs;
-        final List<TrackedEvent> events = new ArrayList<>();
-        final List<EventError> errors = new ArrayList<>();
-        int errorCount;
-
-        Collector(long nowMs) {
-            this.nowMs = nowMs;
-        }
-
-        /**
-         * Reads one event object at {@code position}, the parser on its START_OBJECT; leaves it on the matching
-         * END_OBJECT.
-         */
-        void add(int position, JsonParser parser) throws IOException {
-            if (events.size() + errorCount >= maxEvents) {
-                throw new LimitException("events: expected at most " + maxEvents
-                        + " per request (MAX_BATCH_EVENTS), found more");
-            }
-            String[] values = new String[FIELDS.length];
-            String problem = null;
-            for (JsonToken token = parser.nextToken(); token != JsonToken.END_OBJECT; token = parser.nextToken()) {
-                String name = parser.currentName();
-                JsonToken value = parser.nextToken();
-                int field = fieldIndex(name);
-                if (field < 0) {
-                    parser.skipChildren(); // unknown fields are ignored
-                    continue;
-                }
-                if (problem != null) {
-                    parser.skipChildren();
-                    continue;
-                }
-                if (values[field] != null) {
-                    problem = name + ": expected one value, found the field repeated";
-                } else if (value == JsonToken.VALUE_STRING || value == JsonToken.VALUE_NUMBER_INT
-                        || value == JsonToken.VALUE_NUMBER_FLOAT && field == TIMESTAMP) {
-                    // Numbers keep the text they were sent as: "timestamp": 1.5 gets the query form's message.
-                    values[field] = parser.getText();
-                } else if (value == JsonToken.VALUE_NUMBER_FLOAT && field != EVENT) {
-                    problem = name + ": expected a string or an integer, found '" + quoted(parser.getText())
-                            + "', a number with a fraction or an exponent";
-                } else if (value != JsonToken.VALUE_NULL) {
-                    problem = name + ": expected " + expectedType(field) + ", found " + describe(value);
-                    parser.skipChildren();
-                }
-            }
-            if (problem != null) {
-                error(position, problem);
-                return;
-            }
-            try {
-                events.add(AnalyticsQuery.event(values[0], values[1], values[2], values[3], nowMs, window));
-            } catch (InvalidRequestException invalid) {
-                error(position, invalid.getMessage());
-            }
-        }
-
-        void error(int position, String message) {
-            if (events.size() + errorCount >= maxEvents) {
-                throw new LimitException("events: expected at most " + maxEvents
-                        + " per request (MAX_BATCH_EVENTS), found more");
-            }
-            errorCount++;
-            if (errors.size() < MAX_ERRORS_LISTED) {
-                errors.add(new EventError(position, message));
-            }
-        }
-
-        /** The object just added was followed by more on its line: count the line as an error instead. */
-        void replaceLast(int line, String message) {
-            if (!errors.isEmpty() && errors.get(errors.size() - 1).position() == line) {
-                return; // already refused for its content
-            }
-            events.remove(events.size() - 1);
-            error(line, message);
-        }
-    }
-
-    /** The JSON types a field takes, as a message says them. */
-    private static String expectedType(int field) {
-        return switch (field) {
-            case TIMESTAMP -> "a string or a number";
-            case EVENT -> "click or impression";
-            default -> "a string or an integer";
-        };
-    }
-
-    private static String quoted(String text) {
-        return text.length() <= QUOTED_CHARS ? text : text.substring(0, QUOTED_CHARS) + "…";
-    }
-
-    private static int fieldIndex(String name) {
-        for (int i = 0; i < FIELDS.length; i++) {
-            if (FIELDS[i].equals(name)) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static String describe(JsonToken token) {
-        if (token == null) {
-            return "nothing";
-        }
-        return switch (token) {
-            case START_OBJECT -> "an object";
-            case START_ARRAY -> "an array";
-            case VALUE_STRING -> "a string";
-            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
-            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
-            case VALUE_NULL -> "null";
-            default -> token.name().toLowerCase(java.util.Locale.ROOT);
-        };
     }
 
     private static boolean startsWithBom(byte[] body, int length) {

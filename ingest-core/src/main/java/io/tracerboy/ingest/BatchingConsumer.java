@@ -190,7 +190,7 @@ public final class BatchingConsumer implements Runnable {
             for (int i = 0; i < part.size(); i++) {
                 CommitListener listener = part.listener(i);
                 if (listener != null) {
-                    listener.onCommitted(!outcome.isResend(i));
+                    listener.onCommitted(outcome.isResend(i));
                 }
             }
         }
@@ -201,7 +201,7 @@ public final class BatchingConsumer implements Runnable {
             for (int i = 0; i < part.size(); i++) {
                 CommitListener listener = part.listener(i);
                 if (listener != null) {
-                    listener.onCommitted(true); // stored, in the dead letters: nothing a resend would change
+                    listener.onCommitted(false); // stored, in the dead letters: not a resend
                 }
             }
         }

@@ -6,10 +6,10 @@ package io.tracerboy.ingest;
  */
 public interface CommitListener {
     /**
-     * The transaction holding the event has committed. {@code counted} is false when the event carried an id already
-     * seen for its hour: acknowledged again, counted once.
+     * The transaction holding the event has committed. {@code resend} is true when the event carried an id already
+     * stored for its hour: acknowledged again, stored and counted once.
      */
-    void onCommitted(boolean counted);
+    void onCommitted(boolean resend);
 
     /** The event was not written and will not be by this process (shutdown with the database unreachable). */
     void onAbandoned();

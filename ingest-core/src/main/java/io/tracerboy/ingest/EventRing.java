@@ -111,12 +111,9 @@ public final class EventRing {
         if (published) {
             stats.accepted.add(events);
             wakeConsumer();
-        } else {
-            stats.reject(PipelineStats.Rejection.RING_FULL, events);
-            if (!full) {
-                full = true; // a benign race between IO threads can log this twice; never once per event
-                log.warn("ring full ({} events waiting): answering 503 until the writer catches up", capacitySlots());
-            }
+        } else if (!full) { // the refusal itself is counted by the caller's gate, which also words its answer
+            full = true; // a benign race between IO threads can log this twice; never once per event
+            log.warn("ring full ({} events waiting): answering 503 until the writer catches up", capacitySlots());
         }
     }
 
@@ -169,8 +166,7 @@ public final class EventRing {
      */
     void parkConsumer(long maxNanos) {
         // Dekker-style handshake: announce the park (volatile write), then re-read the cursor (volatile read); a
-        //producer
-        // advances the cursor before it reads parkedConsumer, so one of the two always sees the other.
+        // producer advances the cursor before it reads parkedConsumer, so one of the two always sees the other.
         parkedConsumer = Thread.currentThread();
         try {
             if (ringBuffer.getCursor() == poller.getSequence().get()) {

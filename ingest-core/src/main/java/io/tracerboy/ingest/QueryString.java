@@ -24,9 +24,8 @@ public final class QueryString {
 
     /**
      * Decodes the values of {@code names} from the raw query (may be {@code null}); {@code values[i]} receives the
-     * value of
-     * {@code names[i]} or stays {@code null} when the parameter is absent. Parameter names are matched before decoding,
-     * so {@code us%65r} is not {@code user}.
+     * value of {@code names[i]} or stays {@code null} when the parameter is absent. Parameter names are matched before
+     * decoding, so {@code us%65r} is not {@code user}.
      */
     public static void decode(String rawQuery, String[] names, String[] values) {
         if (rawQuery == null || rawQuery.isEmpty()) {
@@ -87,7 +86,7 @@ public final class QueryString {
                 i += 2;
             } else if (c >= 0x100) {
                 // Undertow hands raw request-line bytes over as ISO-8859-1 chars; anything wider cannot come from the
-                //wire.
+                // wire.
                 throw new InvalidRequestException(name + ": expected percent-encoded UTF-8, found '"
                         + Messages.shown(raw.substring(from, to)) + "'");
             } else {

@@ -5,15 +5,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** Counts what each event's listener was told. */
 final class RecordingCommitListener implements CommitListener {
     final AtomicInteger committed = new AtomicInteger();
-    final AtomicInteger duplicates = new AtomicInteger();
+    final AtomicInteger resends = new AtomicInteger();
     final AtomicInteger abandoned = new AtomicInteger();
     final AtomicInteger outcomeUnknown = new AtomicInteger();
 
     @Override
-    public void onCommitted(boolean counted) {
+    public void onCommitted(boolean resend) {
         committed.incrementAndGet();
-        if (!counted) {
-            duplicates.incrementAndGet();
+        if (resend) {
+            resends.incrementAndGet();
         }
     }
 

@@ -51,9 +51,9 @@ public enum StorageEngine {
     /**
      * The engine a fresh schema gets: TimescaleDB when its extension is installed, preloaded and creatable by this
      * user; plain PostgreSQL otherwise; forcing TimescaleDB fails where it cannot be had. Probes on a connection of
-     * its own from {@code probeConnection}: without the library in {@code shared_preload_libraries},
-     * {@code CREATE EXTENSION timescaledb} raises a FATAL that closes the connection, which must not be one the
-     * migration needs (nor one a pool would hand out again).
+     * its own from {@code probeConnection}: without the library in {@code shared_preload_libraries}, {@code CREATE
+     * EXTENSION timescaledb} raises a FATAL that closes the connection, which must not be one the migration needs (nor
+     * one a pool would hand out again).
      */
     public static Choice choose(ConnectionOpener probeConnection, EnginePreference preference) throws SQLException {
         if (preference == EnginePreference.POSTGRESQL) {
@@ -89,8 +89,8 @@ public enum StorageEngine {
             return "the database server has no timescaledb extension installed";
         }
         // A preloaded TimescaleDB registers timescaledb.* settings, which pg_settings shows to any user (unlike
-        // shared_preload_libraries itself, hidden from non-superusers); placeholders of unloaded libraries are not
-        // shown.
+        // shared_preload_libraries itself, hidden from non-superusers); placeholders of unloaded libraries are
+        // not shown.
         if (queryLong(connection, "SELECT count(*) FROM pg_settings WHERE name LIKE 'timescaledb.%'") == 0) {
             return "timescaledb is installed but not preloaded (it is not in shared_preload_libraries)";
         }
