@@ -1,7 +1,10 @@
 package io.tracerboy.bench;
 
 import io.tracerboy.ingest.Hours;
+import io.tracerboy.storage.Database;
 import io.tracerboy.storage.EventKeys;
+import io.tracerboy.storage.RetentionKeeper;
+import io.tracerboy.storage.StorageEngine;
 import io.tracerboy.testsupport.JarProcess;
 import io.tracerboy.testsupport.Reconciler;
 import io.tracerboy.testsupport.TcpProxy;
@@ -63,7 +66,14 @@ import java.util.regex.Pattern;
 public final class Storm {
     /** What the injector can do. */
     public enum Fault {
-        DATABASE_KILL, DATABASE_STALL, CONNECTIONS_CUT, COMMIT_REPLY_LOST, REPLICA_KILL, REPLICA_TERM
+        DATABASE_KILL, DATABASE_STALL, CONNECTIONS_CUT, COMMIT_REPLY_LOST, REPLICA_KILL, REPLICA_TERM,
+        /**
+         * Retention at work under the load: an empty day partition of {@code events} and of {@code hourly_users},
+         * long past retention, is attached, then a retention pass creates the days ahead and detaches ({@code
+         * CONCURRENTLY}) and drops it while the replicas write; replicas restarted by other faults run their own
+         * retention pass as they start.
+         */
+        RETENTION
     }
 
     /** How a storm ended. */
@@ -81,6 +91,7 @@ public final class Storm {
     private static final int CLIENTS = 8;
     private static final int USERS = 500;
     private static final long PAST_HOURS = 3;
+    private static final RetentionKeeper.Retention STORM_RETENTION = new RetentionKeeper.Retention(24, 24, 24);
     /** Faults start after the load has, and stop this long before it ends. */
     private static final long LEAD_MS = 2_000;
     private static final long TAIL_MS = 5_000;
@@ -360,6 +371,9 @@ public final class Storm {
         env.put("BATCH_SIZE", "200");
         env.put("SHUTDOWN_TIMEOUT_MS", "30000");
         env.put("LOG_FORMAT", "text");
+        // Short retention: events of the last PAST_HOURS hours stay inside it, every older day goes (RETENTION).
+        env.put("EVENT_RETENTION_HOURS", Integer.toString(STORM_RETENTION.eventHours()));
+        env.put("USER_RETENTION_HOURS", Integer.toString(STORM_RETENTION.userHours()));
         Incarnation incarnation = new Incarnation(new JarProcess(env, awaitReady));
         replicas[i].all.add(incarnation);
         out.printf("storm: %s replica %d listening at %s%n", elapsed(), i, incarnation.base);
@@ -557,6 +571,27 @@ public final class Storm {
                 }
             }
             case CONNECTIONS_CUT -> proxies[target].dropAll();
+            case RETENTION -> {
+                // Straight to the database, not through a replica's proxy, while the replicas write and restart.
+                long daysAgo = 30 + injected.get(fault).get(); // a day of its own each time
+                long dayMs = (System.currentTimeMillis() / 86_400_000L - daysAgo) * 86_400_000L;
+                try (Database database = new Database(jdbcUrl(databasePort), null, null, 1)) {
+                    try (Connection db = database.dataSource().getConnection(); Statement ddl = db.createStatement()) {
+                        for (String table : List.of("events", "hourly_users")) {
+                            String day = table + "_p_storm_" + dayMs;
+                            ddl.execute("CREATE TABLE " + day + " (LIKE " + table + " INCLUDING DEFAULTS"
+                                    + " INCLUDING CONSTRAINTS)");
+                            ddl.execute("ALTER TABLE " + table + " ATTACH PARTITION " + day + " FOR VALUES FROM ('"
+                                    + java.time.Instant.ofEpochMilli(dayMs) + "') TO ('"
+                                    + java.time.Instant.ofEpochMilli(dayMs + 86_400_000L) + "')");
+                        }
+                    }
+                    new RetentionKeeper(database.dataSource(), StorageEngine.POSTGRESQL, STORM_RETENTION,
+                            System::currentTimeMillis).runOnce();
+                } catch (SQLException e) {
+                    out.println("retention pass failed (the next one finishes it): " + e.getMessage());
+                }
+            }
             case COMMIT_REPLY_LOST -> {
                 proxies[target].loseReplyTo("COMMIT");
                 boolean lost = proxies[target].awaitReplyLost(durationMs);
@@ -755,6 +790,19 @@ public final class Storm {
                 rs.next();
                 if (rs.getLong(1) != 0) {
                     problems.add("dead_letters holds " + rs.getLong(1) + " rows");
+                }
+            }
+            // Every day partition the storm attached is past retention: once everything is restored, none is left.
+            try (Database database = new Database(jdbcUrl(databasePort), null, null, 1)) {
+                new RetentionKeeper(database.dataSource(), StorageEngine.POSTGRESQL, STORM_RETENTION,
+                        System::currentTimeMillis).runOnce();
+            }
+            try (Statement query = db.createStatement();
+                 ResultSet rs = query.executeQuery(
+                         "SELECT count(*) FROM pg_class WHERE relname LIKE '%\\_p\\_storm\\_%'")) {
+                rs.next();
+                if (rs.getLong(1) != 0) {
+                    problems.add(rs.getLong(1) + " day partitions past retention were not dropped");
                 }
             }
         } catch (SQLException e) {

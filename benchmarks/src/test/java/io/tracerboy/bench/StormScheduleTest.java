@@ -45,7 +45,7 @@ class StormScheduleTest {
         for (boolean committed : new boolean[] {true, false}) {
             List<Storm.Fault> kinds = Storm.kinds(committed);
             int minimum = Storm.minimumSeconds(kinds.size());
-            assertThat(minimum).isEqualTo(committed ? 19 : 18);
+            assertThat(minimum).isEqualTo(committed ? 20 : 19);
             for (int seconds = minimum; seconds <= 120; seconds++) {
                 for (long seed = 0; seed < 200; seed++) {
                     assertThat(Storm.schedule(seed, seconds, kinds)).extracting(Storm.PlannedFault::fault)
@@ -59,8 +59,8 @@ class StormScheduleTest {
     void aRunTooShortForEveryKindIsRefusedWithTheMinimum(@TempDir Path work) {
         assertThatThrownBy(() -> new Storm(1, 18, true, work, System.out))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("a committed storm injects 6 fault kinds and needs at least 19 s, not 18");
+                .hasMessage("a committed storm injects 7 fault kinds and needs at least 20 s, not 18");
         assertThatThrownBy(() -> new Storm(1, 10, false, work, System.out))
-                .hasMessage("a buffered storm injects 5 fault kinds and needs at least 18 s, not 10");
+                .hasMessage("a buffered storm injects 6 fault kinds and needs at least 19 s, not 10");
     }
 }
