@@ -6,6 +6,9 @@
 # hourly_users and request_keys (pg_total_relation_size over their partitions, indexes included).
 # Modes: noids (no ids), ids (a random UUIDv4 on every event, as browsers and most SDKs send them), keys (no ids, an
 # Idempotency-Key on every request).
+# Timestamps: TIMESTAMPS=now (the default) dates each request's events within the 10 s before it is sent, as a tracker
+# sending what just happened does; TIMESTAMPS=hour spreads them at random over the current hour (the worst case for
+# the (ts, event_key) index: inserts land anywhere in an hour of it rather than at its right edge).
 # Usage: benchmarks/soak.sh MINUTES [noids|ids|keys]. Needs wrk and pg_createcluster (Debian's postgresql-15).
 # Writes benchmarks/soak/soak-MODE.csv and prints a summary; benchmarks/soak-chart.py draws docs/soak.svg from the CSVs.
 # Everything runs under nice, so that other work on the machine keeps its share; say so when you quote figures.
@@ -33,25 +36,29 @@ psql_soak "-c \"ALTER USER postgres PASSWORD 'soak'\"" >/dev/null
 
 WORK=$(mktemp -d)
 mkdir -p benchmarks/soak
+OUT=benchmarks/soak/soak-$MODE$([ "${TIMESTAMPS:-now}" = now ] || echo "-$TIMESTAMPS-timestamps")
+CSV=$OUT.csv
 cleanup() {
     kill "${WRK_PID:-}" "${TB_PID:-}" 2>/dev/null || true
     wait 2>/dev/null || true
-    cp "$WORK/tracerboy.log" "benchmarks/soak/soak-$MODE.log" 2>/dev/null || true
+    cp "$WORK/tracerboy.log" "$OUT.log" 2>/dev/null || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 HOUR_MS=$(( $(date +%s) / 3600 * 3600 * 1000 ))
-python3 - "$HOUR_MS" "$MODE" > "$WORK/body.ndjson" <<'PY'
+TIMESTAMPS=${TIMESTAMPS:-now}
+python3 - "$HOUR_MS" "$MODE" "$TIMESTAMPS" > "$WORK/body.ndjson" <<'PY'
 import random, sys
-hour, ids = int(sys.argv[1]), sys.argv[2] == "ids"
+hour, ids, now = int(sys.argv[1]), sys.argv[2] == "ids", sys.argv[3] == "now"
 random.seed(5)
 for body in range(200):
     if body:
         print("---")
     for _ in range(1000):
         kind = "click" if random.randrange(10) == 0 else "impression"
-        print('{"timestamp":%d,"user":"user-%d","event":"%s"%s}' % (hour + random.randrange(3600000),
-              random.randrange(100000), kind, ',"id":"@ID@"' if ids else ""))
+        ts = "@TS@" if now else str(hour + random.randrange(3600000))
+        print('{"timestamp":%s,"user":"user-%d","event":"%s"%s}' % (ts, random.randrange(100000), kind,
+              ',"id":"@ID@"' if ids else ""))
 PY
 
 cp "$JAR" "$WORK/tracerboy.jar" # a build during the run must not change the jar under the running JVM
@@ -69,7 +76,6 @@ BODY_FILE="$WORK/body.ndjson" IDS=$IDS KEYS=$KEYS nice -n 10 wrk -t1 -c2 -d"$((M
 WRK_PID=$!
 
 mkdir -p benchmarks/soak
-CSV=benchmarks/soak/soak-$MODE.csv
 echo "seconds,rows_total,rows_per_s,events_bytes,hourly_users_bytes,request_keys_bytes" > "$CSV"
 START=$(date +%s)
 PREV_ROWS=0
@@ -88,15 +94,21 @@ KEYED=$(psql_soak "-d $DB -c 'SELECT count(*) FROM events WHERE event_key IS NOT
 REQUESTS=$(psql_soak "-d $DB -c 'SELECT count(*) FROM request_keys'")
 kill -TERM "$TB_PID"; wait "$TB_PID" || true; TB_PID=
 
-python3 - "$CSV" "$MODE" "$MINUTES" "$ROWS" "$KEYED" "$REQUESTS" <<'PY'
+python3 - "$CSV" "$MODE" "$MINUTES" "$ROWS" "$KEYED" "$REQUESTS" <<'PY' | tee "$OUT.txt"
 import csv, sys
-path, mode, minutes, rows, keyed, requests = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:])
-samples = list(csv.DictReader(open(path)))
-rates = [int(s["rows_per_s"]) for s in samples]
-first, last = rates[:6], rates[-6:]
-f, l = sum(first) / len(first), sum(last) / len(last)
+path, mode, minutes, rows, keyed, requests = sys.argv[1], sys.argv[2], int(sys.argv[3]), *map(int, sys.argv[4:])
+# Only samples taken while wrk was sending: the one after it stopped covers idle time.
+samples = [s for s in csv.DictReader(open(path)) if int(s["seconds"]) <= minutes * 60 + 5]
+t = [int(s["seconds"]) for s in samples]
+total = [int(s["rows_total"]) for s in samples]
+def at(seconds):  # rows committed at the sample nearest to this many seconds
+    return min(range(len(t)), key=lambda i: abs(t[i] - seconds))
+i1, iend = at(60), len(t) - 1
+i0 = at(t[iend] - 60)
+f = total[i1] / t[i1]
+l = (total[iend] - total[i0]) / (t[iend] - t[i0])
 events_bytes = int(samples[-1]["events_bytes"])
-print(f"soak {mode}, {minutes} min: {rows} rows committed, {sum(rates) / len(rates):.0f} rows/s sustained;"
+print(f"soak {mode}, {minutes} min: {rows} rows committed, {total[iend] / t[iend]:.0f} rows/s sustained;"
       f" first minute {f:.0f}/s, last minute {l:.0f}/s, last/first {l / f:.2f}")
 print(f"events: {events_bytes / 1e6:.0f} MB, {events_bytes / max(rows, 1):.1f} bytes per event with its indexes"
       + (f"; {keyed} keyed rows" if keyed else "") + (f"; request_keys {requests} rows,"

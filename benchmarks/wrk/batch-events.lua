@@ -2,7 +2,8 @@
 -- benchmarks/batch-ingest.sh and benchmarks/soak.sh. Environment: BODY_FILE, bodies separated by lines "---", sent in
 -- turn; IDS=1 gives every event of every request an id of its own (the bodies' @ID@ markers are replaced), so no
 -- request is a resend; IDS=uuid makes those ids random UUIDv4s, as browsers and most SDKs send them; KEYS=1 sends
--- every request with an Idempotency-Key of its own.
+-- every request with an Idempotency-Key of its own. A body's @TS@ markers become timestamps within the 10 s before
+-- the request is sent.
 local bodies = {}
 for body in (assert(io.open(os.getenv("BODY_FILE"), "rb")):read("*a") .. "---\n"):gmatch("(.-)%-%-%-\n") do
     bodies[#bodies + 1] = body
@@ -47,6 +48,10 @@ function request()
     elseif uuids then
         payload = payload:gsub("@ID@", uuid4)
     end
+    local now_ms = os.time() * 1000
+    payload = payload:gsub("@TS@", function()
+        return string.format("%d", now_ms - math.random(0, 10000))
+    end)
     local headers = {["Content-Type"] = "application/x-ndjson"}
     if keys then
         headers["Idempotency-Key"] = uuid4()
