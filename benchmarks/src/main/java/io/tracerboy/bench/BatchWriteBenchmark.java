@@ -3,12 +3,15 @@ package io.tracerboy.bench;
 import io.tracerboy.ingest.EventBatch;
 import io.tracerboy.ingest.EventKind;
 import io.tracerboy.ingest.Hours;
+import io.tracerboy.ingest.WriterLanes;
 import io.tracerboy.storage.BinaryCopyEncoder;
 import io.tracerboy.storage.CopyBatchSink;
 import io.tracerboy.storage.RetentionKeeper;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -30,8 +33,9 @@ import org.postgresql.copy.CopyIn;
 /**
  * The batch writer against a real PostgreSQL (embedded, fsync on; or DATABASE_URL), side by side with its two
  * ceilings/baselines on the same events and table, in one run: {@code tracerboyWriter} (COPY + exact hourly aggregates
- * in one transaction, as the service does), {@code tracerboyWriterWithoutSketches} (the same without the hourly
- * sketches of range uniques: what they cost), {@code rawCopy} (the same COPY, no aggregates: the ceiling), and
+ * in one transaction, as the service does, in {@code lanes} writer lanes: {@link WriterLanes}),
+ * {@code tracerboyWriterWithoutSketches} (one lane without the hourly sketches of range uniques: what they cost),
+ * {@code rawCopy} (the same COPY, no aggregates: the ceiling), and
  * {@code insertPerEvent} (one autocommitted INSERT per event through HikariCP: the naive way). One operation is one
  * batch of {@code batchSize} events in the current hour, users drawn at random from {@code usersPerHour}; rows/s =
  * batchSize / time per op. {@code benchmarks/jmh-summary.py} turns the JSON result into rows/s and ratios.
@@ -65,10 +69,14 @@ public class BatchWriteBenchmark {
     @Param({"10000", "1000000"})
     int usersPerHour;
 
+    /** WRITER_LANES: the writer's batches are split by user into this many parts written at once. */
+    @Param({"1"})
+    int lanes;
+
     private BenchDatabase bench;
     private String[] users;
     private final SplittableRandom random = new SplittableRandom(42);
-    private CopyBatchSink sink;
+    private WriterLanes writer;
     private CopyBatchSink sinkWithoutSketches;
     private EventBatch batch;
     private final BinaryCopyEncoder encoder = new BinaryCopyEncoder();
@@ -88,14 +96,22 @@ public class BatchWriteBenchmark {
     @Setup(Level.Iteration)
     public void empty() throws Exception {
         bench.execute("TRUNCATE events, hourly_users, hourly_stats, hourly_sketches, written_batches");
-        sink = new CopyBatchSink(bench.database.dataSource(), 1_000_000, new RetentionKeeper.Retention(168, 168, 24),
-                System::currentTimeMillis);
+        if (writer != null) {
+            writer.close();
+        }
+        List<CopyBatchSink> sinks = new ArrayList<>();
+        for (int lane = 0; lane < lanes; lane++) {
+            sinks.add(new CopyBatchSink(bench.database.dataSource(), 1_000_000 / lanes,
+                    new RetentionKeeper.Retention(168, 168, 24), System::currentTimeMillis));
+        }
+        writer = WriterLanes.forBenchmark(sinks, batchSize);
         sinkWithoutSketches = new CopyBatchSink(bench.database.dataSource(), 1_000_000,
                 new RetentionKeeper.Retention(168, 168, 24), System::currentTimeMillis, false);
     }
 
     @TearDown(Level.Trial)
     public void stop() throws Exception {
+        writer.close();
         bench.close();
     }
 
@@ -110,7 +126,7 @@ public class BatchWriteBenchmark {
 
     @Benchmark
     public void tracerboyWriter() throws Exception {
-        sink.write(nextBatch());
+        writer.write(nextBatch());
     }
 
     /** The writer as above but without its hourly sketch ({@code hourly_sketches}): what keeping sketches costs. */

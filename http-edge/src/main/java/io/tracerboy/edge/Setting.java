@@ -60,8 +60,11 @@ public final class Setting<T> {
                     + "ignored").changeableAtRuntime();
     public static final Setting<Integer> RING_SIZE = fixed("RING_SIZE", Validator.powerOfTwo(64, 1 << 26), 262_144,
             "slots", "ring buffer slots: events held while the database is slow or away");
-    public static final Setting<Integer> DB_POOL_SIZE = fixed("DB_POOL_SIZE", Validator.intRange(2, 200), 4,
-            "connections", "one for the writer, the rest for GET /analytics");
+    public static final Setting<Integer> WRITER_LANES = fixed("WRITER_LANES", Validator.intRange(1, 16), 1, "lanes",
+            "writer lanes: each batch is split by user into this many parts, written at once on as many connections");
+    public static final Setting<Integer> DB_POOL_SIZE = new Setting<>("DB_POOL_SIZE", Validator.intRange(2, 200),
+            c -> c.get(Setting.WRITER_LANES) + 3, "WRITER_LANES + 3 connections",
+            "one per writer lane, the rest for GET /analytics, /readyz and retention; more than WRITER_LANES");
     public static final Setting<Integer> IO_THREADS = new Setting<>("IO_THREADS", Validator.intRange(1, 1_024),
             c -> Runtime.getRuntime().availableProcessors(), "the number of CPU cores",
             "Undertow IO threads, which parse, validate and publish POSTs");

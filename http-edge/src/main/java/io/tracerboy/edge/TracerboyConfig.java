@@ -28,6 +28,11 @@ public final class TracerboyConfig implements Reconfigurable.Values {
             throw new ConfigException(sources.get(Setting.MAX_BATCH_EVENTS) + ": expected at most RING_SIZE ("
                     + get(Setting.RING_SIZE) + "), found '" + maxBatchEvents + "'");
         }
+        if (get(Setting.DB_POOL_SIZE) <= get(Setting.WRITER_LANES)) {
+            // Each lane holds a connection for its whole write: with none left over, reads would wait on writes.
+            throw new ConfigException(sources.get(Setting.DB_POOL_SIZE) + ": expected more than WRITER_LANES ("
+                    + get(Setting.WRITER_LANES) + "), found '" + get(Setting.DB_POOL_SIZE) + "'");
+        }
         if (get(Setting.EVENT_ID_RETENTION_HOURS) > get(Setting.EVENT_RETENTION_HOURS)) {
             // An id is remembered in its event's row: it cannot outlive the row. Unset, it follows a shorter one.
             if (raw.get(Setting.EVENT_ID_RETENTION_HOURS) == null) {

@@ -14,6 +14,8 @@ import io.tracerboy.storage.StorageEngine;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -65,9 +67,14 @@ public final class TracerboyServer implements AutoCloseable {
         BatchPolicy policy = WriterPolicy.of(config);
         RetentionKeeper.Retention kept = new RetentionKeeper.Retention(config.get(Setting.EVENT_RETENTION_HOURS),
                 config.get(Setting.USER_RETENTION_HOURS), config.get(Setting.EVENT_ID_RETENTION_HOURS));
-        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), config.get(Setting.USER_CACHE_PAIRS), kept,
-                millisClock);
-        consumer = new BatchingConsumer(ring, policy, sink, BACKOFF, System::nanoTime, Thread::sleep, stats);
+        // One sink per lane: lanes have disjoint users, so each remembers its share of the committed pairs.
+        int lanes = config.get(Setting.WRITER_LANES);
+        List<CopyBatchSink> sinks = new ArrayList<>();
+        for (int lane = 0; lane < lanes; lane++) {
+            sinks.add(new CopyBatchSink(database.dataSource(), config.get(Setting.USER_CACHE_PAIRS) / lanes, kept,
+                    millisClock));
+        }
+        consumer = new BatchingConsumer(ring, policy, sinks, BACKOFF, System::nanoTime, Thread::sleep, stats);
         migrator = new SchemaMigrator(database, config.get(Setting.STORAGE_ENGINE), BACKOFF, System::nanoTime,
                 new SchemaMigrator.Listener() {
                     @Override

@@ -37,6 +37,15 @@ class TracerboyConfigTest {
         assertThat(config.get(Setting.SHUTDOWN_TIMEOUT_MS)).isEqualTo(30_000);
     }
 
+    @Test
+    void thePoolHasAConnectionPerWriterLaneAndSomeToSpare() {
+        assertThat(fromEnv(Map.of("WRITER_LANES", "4")).get(Setting.DB_POOL_SIZE)).isEqualTo(7);
+        assertThat(fromEnv(Map.of("WRITER_LANES", "4", "DB_POOL_SIZE", "5")).get(Setting.DB_POOL_SIZE)).isEqualTo(5);
+        assertThatThrownBy(() -> fromEnv(Map.of("WRITER_LANES", "4", "DB_POOL_SIZE", "4")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("DB_POOL_SIZE: expected more than WRITER_LANES (4), found '4'");
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "BATCH_SIZE|0|BATCH_SIZE: expected an integer 1..1000000, found '0'",
@@ -53,6 +62,8 @@ class TracerboyConfigTest {
         "RING_SIZE|1000|RING_SIZE: expected a power of two 64..67108864, found '1000'",
         "RING_SIZE|32|RING_SIZE: expected a power of two 64..67108864, found '32'",
         "DB_POOL_SIZE|1|DB_POOL_SIZE: expected an integer 2..200, found '1'",
+        "WRITER_LANES|0|WRITER_LANES: expected an integer 1..16, found '0'",
+        "WRITER_LANES|many|WRITER_LANES: expected an integer 1..16, found 'many'",
         "IO_THREADS|0|IO_THREADS: expected an integer 1..1024, found '0'",
         "STORAGE_ENGINE|mysql|STORAGE_ENGINE: expected auto, timescaledb, postgresql or citus, found 'mysql'",
         "DATABASE_URL|postgres://u:secret@db/x|DATABASE_URL: expected a JDBC URL such as "
@@ -141,7 +152,8 @@ class TracerboyConfigTest {
                 .contains("  --batch-size=…                BATCH_SIZE                default: 10000 events\n"
                         + "      accepted: an integer 1..1000000\n"
                         + "      most events per COPY transaction\n")
-                .contains("  --db-pool-size=…              DB_POOL_SIZE              default: 4 connections\n"
+                .contains("  --db-pool-size=…              DB_POOL_SIZE              default: "
+                        + "WRITER_LANES + 3 connections\n"
                         + "      accepted: an integer 2..200\n");
         List<String> options = help.lines().filter(line -> line.startsWith("  --")).toList();
         // One option per row of the README's table, which is checked against the declarations below.

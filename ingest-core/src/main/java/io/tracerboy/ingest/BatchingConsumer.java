@@ -2,6 +2,7 @@ package io.tracerboy.ingest;
 
 import com.lmax.disruptor.EventPoller.PollState;
 import com.lmax.disruptor.EventPoller;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -9,9 +10,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The single consumer of the {@link EventRing}: copies events into an {@link EventBatch}, asks the {@link BatchPolicy}
- * when to flush, hands each batch to the {@link BatchWriter} (retries, isolation of refused events) and settles what
- * it answers: the events' listeners and the stats, once per part. Runs on its own thread, {@code tracerboy-writer};
- * {@link #stop} is the stop sequence.
+ * when to flush, hands each batch to the {@link WriterLanes} (one {@link BatchWriter} per lane: retries, isolation of
+ * refused events) and settles what they answer: the events' listeners and the stats, once per part. Runs on its own
+ * thread, {@code tracerboy-writer}; {@link #stop} is the stop sequence.
  */
 public final class BatchingConsumer implements Runnable {
     /** How the consumer waits between retries; tests pass one that records instead of sleeping. */
@@ -39,7 +40,7 @@ public final class BatchingConsumer implements Runnable {
     private final LongSupplier nanoClock;
     private final PipelineStats stats;
     private volatile FlushListener flushListener = FlushListener.NONE;
-    private final BatchWriter writer;
+    private final WriterLanes writer;
     private final Settling settlement = new Settling();
     private final EventBatch batch;
     private final EventPoller<EventSlot> poller;
@@ -50,6 +51,12 @@ public final class BatchingConsumer implements Runnable {
 
     public BatchingConsumer(EventRing ring, BatchPolicy policy, BatchSink sink, RetryBackoff backoff,
                             LongSupplier nanoClock, Sleeper sleeper, PipelineStats stats) {
+        this(ring, policy, List.of(sink), backoff, nanoClock, sleeper, stats);
+    }
+
+    /** A consumer whose batches are written in {@code laneSinks.size()} lanes, one per sink ({@link WriterLanes}). */
+    public BatchingConsumer(EventRing ring, BatchPolicy policy, List<? extends BatchSink> laneSinks,
+                            RetryBackoff backoff, LongSupplier nanoClock, Sleeper sleeper, PipelineStats stats) {
         this.ring = ring;
         this.policy = policy;
         this.nextPolicy = policy;
@@ -64,7 +71,7 @@ public final class BatchingConsumer implements Runnable {
             // Never split a keyed request (its key is recorded with all its events or not at all).
             return batch.size() < this.policy.batchSizeEvents() || batch.endsInsideARequest();
         };
-        this.writer = new BatchWriter(sink, backoff, sleeper, () -> abandonRequested, stats);
+        this.writer = new WriterLanes(laneSinks, backoff, sleeper, () -> abandonRequested, stats, batch.capacity());
         this.thread = new Thread(this, "tracerboy-writer");
         this.thread.setDaemon(true);
     }
@@ -100,6 +107,7 @@ public final class BatchingConsumer implements Runnable {
             for (;;) {
                 Step step = step();
                 if (step == Step.DONE) {
+                    writer.close();
                     return;
                 }
                 if (step == Step.IDLE) {
@@ -238,6 +246,7 @@ public final class BatchingConsumer implements Runnable {
             while (step() != Step.DONE) {
                 Thread.onSpinWait();
             }
+            writer.close();
             return stats.abandoned();
         }
         thread.join(Math.max(1, timeoutMs)); // join(0) would wait forever

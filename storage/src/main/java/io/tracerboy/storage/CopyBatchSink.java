@@ -20,16 +20,17 @@ import org.postgresql.util.PSQLException;
 
 /**
  * Writes each batch in one transaction: binary COPY into {@code events} (with the key of each event that has an id),
- * new (hour, user) pairs into {@code hourly_users}, per-hour deltas into {@code hourly_stats}, and this writer's
- * sketch of each hour's users into {@code hourly_sketches} ({@link HourlySketches}). Rows are locked in
- * sorted order (keyed events by timestamp then key, pairs by hour then user, stats by hour) so that several processes
- * writing the same rows cannot deadlock, and each batch records its id in {@code written_batches} so a retry after a
- * lost COMMIT reply is not applied twice. Resends are found optimistically: the COPY goes first, and only when the
- * unique index on (ts, event_key) refuses a row is the batch written again, asking which keys are stored first (and so
- * for the next {@value #CAREFUL_BATCHES} batches: resends come in runs). A batch request's {@code Idempotency-Key} is
- * recorded in the same transaction, and a request recorded already is skipped whole ({@link RequestKeys}). A day
- * partition a batch needs and does not find is created first, outside the batch's transaction ({@link MissingDays}).
- * Answers which events were resends. Writer thread only.
+ * new (hour, user) pairs into {@code hourly_users}, this writer's sketch of each hour's users into {@code
+ * hourly_sketches} ({@link HourlySketches}), and last the per-hour deltas into {@code hourly_stats}, the one row every
+ * writer of the hour updates, so that its lock is held only until COMMIT. One sink per writer lane. Rows are locked in
+ * sorted order (keyed events by timestamp then key, pairs by hour then user, stats by hour), and the tables in that
+ * order too, so that several lanes and processes writing the same rows cannot deadlock, and each batch records its id
+ * in {@code written_batches} so a retry after a lost COMMIT reply is not applied twice. Resends are found
+ * optimistically: the COPY goes first, and only when the unique index on (ts, event_key) refuses a row is the batch
+ * written again, asking which keys are stored first (and so for the next {@value #CAREFUL_BATCHES} batches: resends
+ * come in runs). A batch request's {@code Idempotency-Key} is recorded in the same transaction, and a request recorded
+ * already is skipped whole ({@link RequestKeys}). A day partition a batch needs and does not find is created first,
+ * outside the batch's transaction ({@link MissingDays}). Answers which events were resends. Writer thread only.
  */
 public final class CopyBatchSink implements BatchSink {
     private static final String CLAIM_SQL =
@@ -123,11 +124,12 @@ public final class CopyBatchSink implements BatchSink {
             resends.findStored(connection, batch, attempt.keys);
         }
         HourlyDeltas deltas = copyAndCount(connection, batch, attempt.keys);
-        deltas.apply(connection);
+        deltas.insertUsers(connection);
         if (sketches != null) {
             sketches.write(connection, deltas.usersByHour);
         }
         RequestKeys.record(connection, batch, newRequests, attempt.keys.resends, nowMs);
+        deltas.upsertStats(connection); // last: the current hour's row is the one lock every writer takes
         attempt.commitSent = true;
         connection.commit();
         committedUsers.addAll(deltas.usersByHour);

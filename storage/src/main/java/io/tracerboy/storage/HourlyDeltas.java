@@ -35,6 +35,7 @@ final class HourlyDeltas {
     final TreeMap<Long, long[]> countsByHour = new TreeMap<>();
     final TreeMap<Long, Set<String>> usersByHour = new TreeMap<>();
     int pairCount;
+    private Map<Long, Long> newUsers = Map.of();
 
     private long lastHourMs = Long.MIN_VALUE;
     private long[] counts;
@@ -56,14 +57,23 @@ final class HourlyDeltas {
     }
 
     /**
-     * In the batch's transaction: inserts the candidate (hour, user) pairs, and adds to each hour's
-     * {@code hourly_stats} its clicks, impressions and the pairs that were new (inserted rows, never incoming ones).
+     * In the batch's transaction: inserts the candidate (hour, user) pairs and remembers, per hour, how many were new
+     * (inserted rows, never incoming ones) for {@link #upsertStats}.
      */
-    void apply(Connection connection) throws SQLException {
-        upsertStats(connection, insertUsers(connection));
+    void insertUsers(Connection connection) throws SQLException {
+        newUsers = insertPairs(connection);
     }
 
-    private Map<Long, Long> insertUsers(Connection connection) throws SQLException {
+    /**
+     * In the batch's transaction, as its last statement before COMMIT: adds to each hour's {@code hourly_stats} row
+     * its clicks, impressions and new pairs. Every writer (lanes, replicas) updates the current hour's row, so each
+     * holds its lock for as short a time as it can: from here to its COMMIT.
+     */
+    void upsertStats(Connection connection) throws SQLException {
+        upsertStats(connection, newUsers);
+    }
+
+    private Map<Long, Long> insertPairs(Connection connection) throws SQLException {
         Map<Long, Long> newUsers = new HashMap<>();
         if (pairCount == 0) {
             return newUsers;
