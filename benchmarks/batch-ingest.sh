@@ -3,7 +3,9 @@
 # (DATABASE_URL's server, or the embedded PostgreSQL), loaded by wrk with POST /analytics/batch bodies of 1 000 events
 # of the current hour, users drawn from 100 000 (200 different bodies in turn); the rate counts events acknowledged (200) until the last is committed. Then
 # the shared Reconciler checks the hour three ways and events stored = events acknowledged, and the same number of
-# events is COPYed raw (binary, 10 000 rows per COPY, one connection) into a fresh database on the same server.
+# events is COPYed raw (binary, 10 000 rows per COPY, one connection) into a fresh database on the same server, and
+# then COPYed once more by the server itself from a binary file (COPY ... FROM '<file>': no client at all, the physical
+# limit; it needs a superuser, which the embedded PostgreSQL's is, so with DATABASE_URL it may say it was refused).
 # Usage: benchmarks/batch-ingest.sh [seconds] [connections] [ids|noids]. Needs wrk (apt-get install wrk).
 # Environment: DATABASE_URL (optional), TB_PORT (default: a free port; benchmarks/ports.sh).
 set -euo pipefail
@@ -64,6 +66,8 @@ java -cp "$BENCH_JAR" io.tracerboy.testsupport.Reconciler "$JDBC" "http://127.0.
     "$ACCEPTED" 0 > "$WORK/reconciled.txt" || { cat "$WORK/reconciled.txt"; exit 1; }
 COPY=$(DATABASE_URL=${DATABASE_URL:-$JDBC} java -cp "$BENCH_JAR" io.tracerboy.bench.BatchIngestBenchmark rawcopy \
     "$ACCEPTED" 100000 10000 | tail -n 1)
+SERVER_COPY=$(DATABASE_URL=${DATABASE_URL:-$JDBC} java -cp "$BENCH_JAR" io.tracerboy.bench.BatchIngestBenchmark \
+    servercopy "$ACCEPTED" 100000 2>/dev/null | tail -n 1 || echo "refused (needs a superuser)")
 kill -TERM "$TB_PID"; wait "$TB_PID" || true; TB_PID=
 [ -n "${DB:-}" ] && java -cp "$BENCH_JAR" io.tracerboy.bench.BatchIngestBenchmark dropdb "$DB" > /dev/null
 
@@ -72,3 +76,6 @@ echo "requests: $REQUESTS, 200: $OK, refused (503, ring full: the writer set the
 echo "batch ingest: $ACCEPTED events acknowledged and committed, $RATE events/s; $(tail -n 1 "$WORK/reconciled.txt")"
 echo "raw binary COPY of as many events, 10000 per COPY, one connection: $COPY rows/s"
 awk -v a="$RATE" -v b="$COPY" 'BEGIN {printf "ratio: %.2f\n", a / b}'
+echo "server-side COPY FROM '<file>' of as many events, one statement: $SERVER_COPY rows/s"
+case "$SERVER_COPY" in *[!0-9]*) ;; *) awk -v a="$RATE" -v b="$SERVER_COPY" \
+    'BEGIN {printf "ratio to the server-side COPY: %.2f\n", a / b}';; esac

@@ -8,10 +8,15 @@ import io.tracerboy.ingest.Hours;
 import io.tracerboy.storage.BinaryCopyEncoder;
 import io.tracerboy.testsupport.Reconciler;
 import io.tracerboy.testsupport.TestDatabase;
+import java.io.BufferedOutputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.util.ArrayList;
@@ -36,7 +41,9 @@ import org.postgresql.copy.CopyIn;
  *
  * <p>{@code java -cp benchmarks/target/benchmarks.jar io.tracerboy.bench.BatchIngestBenchmark [seconds] [clients]
  * [ids|noids] [usersPerHour] [batchSize]}; {@code … BatchIngestBenchmark rawcopy EVENTS [usersPerHour] [batchSize]}
- * prints the raw COPY rate alone, for {@code benchmarks/batch-ingest.sh}, which loads the real jar with wrk.
+ * prints the raw COPY rate alone, and {@code … servercopy EVENTS [usersPerHour]} the physical limit: one server-side
+ * {@code COPY … FROM '<file>'} of as many such rows from a binary file on the server's machine (needs a superuser, as
+ * the embedded PostgreSQL's is), both for {@code benchmarks/batch-ingest.sh}, which loads the real jar with wrk.
  */
 public final class BatchIngestBenchmark {
     private static final int EVENTS_PER_REQUEST = 1_000;
@@ -53,6 +60,13 @@ public final class BatchIngestBenchmark {
                 connection.createStatement().execute(args[0].equals("createdb") ? "CREATE DATABASE " + args[1]
                         : "DROP DATABASE IF EXISTS " + args[1] + " WITH (FORCE)");
             }
+            return;
+        }
+        if (args.length > 0 && args[0].equals("servercopy")) {
+            // For benchmarks/batch-ingest.sh: servercopy EVENTS [usersPerHour] prints the server-side COPY rate alone.
+            long events = Long.parseLong(args[1]);
+            int users = args.length > 2 ? Integer.parseInt(args[2]) : 100_000;
+            System.out.printf("%.0f%n", serverCopy(events, Hours.startMs(System.currentTimeMillis()), users));
             return;
         }
         if (args.length > 0 && args[0].equals("rawcopy")) {
@@ -151,9 +165,51 @@ public final class BatchIngestBenchmark {
                 }
                 body.append("}\n");
             }
-            bodies[b] = body.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            bodies[b] = body.toString().getBytes(StandardCharsets.UTF_8);
         }
         return bodies;
+    }
+
+    /**
+     * Rows per second for one server-side {@code COPY raw_events FROM '<file>'} of {@code events} such events, into a
+     * fresh database on the same server and a table like the migrated {@code events} (as {@link #rawCopy}): the file is
+     * written first, in PostgreSQL's binary format, and only the COPY, which reads it without any client, is timed.
+     */
+    private static double serverCopy(long events, long hourStartMs, int usersPerHour) throws Exception {
+        Path file = Files.createTempFile("tracerboy-servercopy", ".bin");
+        try (BenchDatabase bench = new BenchDatabase(2)) {
+            file.toFile().setReadable(true, false); // the server process reads it
+            bench.execute("CREATE TABLE raw_events (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+                    + "INCLUDING INDEXES)");
+            SplittableRandom random = new SplittableRandom(42);
+            EventBatch one = new EventBatch(1);
+            BinaryCopyEncoder encoder = new BinaryCopyEncoder();
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file),
+                    1 << 20)) {
+                encoder.start();
+                for (long i = 0; i < events; i++) {
+                    one.clear();
+                    one.add(hourStartMs + random.nextInt((int) Hours.HOUR_MS), "user-" + random.nextInt(usersPerHour),
+                            random.nextInt(10) == 0 ? EventKind.CLICK : EventKind.IMPRESSION);
+                    encoder.row(one, 0);
+                    if (encoder.length() >= 1 << 16) {
+                        out.write(encoder.buffer(), 0, encoder.length());
+                        encoder.clear();
+                    }
+                }
+                encoder.finish();
+                out.write(encoder.buffer(), 0, encoder.length());
+            }
+            String copySql = BinaryCopyEncoder.COPY_SQL.replace("COPY events ", "COPY raw_events ")
+                    .replace("FROM STDIN", "FROM '" + file.toAbsolutePath() + "'");
+            try (Connection connection = bench.database.dataSource().getConnection()) {
+                long start = System.nanoTime();
+                connection.createStatement().execute(copySql);
+                return events / ((System.nanoTime() - start) / 1e9);
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
     }
 
     /**

@@ -85,7 +85,7 @@ public class BatchWriteBenchmark {
 
     @Setup(Level.Trial)
     public void start() throws Exception {
-        bench = new BenchDatabase(4);
+        bench = new BenchDatabase(Math.max(4, lanes + 2));
         users = new String[usersPerHour];
         for (int i = 0; i < users.length; i++) {
             users[i] = "user-" + i;
