@@ -45,7 +45,7 @@ svg += chart("rows committed per second, every 10 s (thousands)", 1, 1000, "k", 
 svg += chart("size of events, indexes included (GB)", 2, 1e9, "", H)
 for i, (mode, label, colour) in enumerate(MODES):
     if mode in series:
-        svg.append('<text x="%d" y="%d" font-size="12" fill="%s">%s</text>' % (L + 250 * i, 2 * H + 20, colour, label))
+        svg.append('<text x="%d" y="%d" font-size="12" fill="%s">%s</text>' % (L + (0, 90, 340)[i], 2 * H + 20, colour, label))
 svg.append('</svg>')
 target = os.path.join(here, "..", "docs", "soak.svg")
 open(target, "w").write("\n".join(svg) + "\n")
