@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.tracerboy.ingest.Hours;
 import io.tracerboy.testsupport.JarProcess;
+import io.tracerboy.testsupport.PostLoad;
 import io.tracerboy.testsupport.TcpProxy;
 import io.tracerboy.testsupport.TestDatabase;
 import java.net.URI;
@@ -72,7 +73,7 @@ class GracefulShutdownIT {
              // Long linger and huge batches: at SIGTERM most acknowledged events are still only in memory.
              JarProcess tracerboy = new JarProcess(Map.of("DATABASE_URL", database.url(),
                      "FLUSH_INTERVAL_MS", "30000", "BATCH_SIZE", "1000000"))) {
-            JarProcess.Load load = tracerboy.load(4, GracefulShutdownIT::query);
+            PostLoad load = PostLoad.start(tracerboy, 4, GracefulShutdownIT::query);
             load.awaitAcknowledged(2_000);
             tracerboy.signal(false);
             int status = tracerboy.awaitExit();
@@ -94,7 +95,7 @@ class GracefulShutdownIT {
                      "FLUSH_INTERVAL_MS", "60000", "SHUTDOWN_TIMEOUT_MS", "500"))) {
             proxy.refuse();
             proxy.dropAll();
-            JarProcess.Load load = tracerboy.load(1, GracefulShutdownIT::query);
+            PostLoad load = PostLoad.start(tracerboy, 1, GracefulShutdownIT::query);
             load.awaitAcknowledged(100);
             tracerboy.signal(false);
             int status = tracerboy.awaitExit();
@@ -115,7 +116,7 @@ class GracefulShutdownIT {
             proxy.refuse();
             proxy.dropAll();
             // One client posts until the ring is full and it gets its first 503.
-            JarProcess.Load load = tracerboy.load(1, GracefulShutdownIT::query);
+            PostLoad load = PostLoad.start(tracerboy, 1, GracefulShutdownIT::query);
             List<Integer> acknowledged = load.awaitClients();
             assertThat(tracerboy.output()).anyMatch(line -> line.contains("ring full (64 events waiting)"));
             tracerboy.signal(false);
@@ -168,7 +169,7 @@ class GracefulShutdownIT {
         try (TestDatabase database = TestDatabase.create();
              JarProcess tracerboy = new JarProcess(Map.of("DATABASE_URL", database.url(), "ACK_MODE", "committed",
                      "FLUSH_INTERVAL_MS", "20"))) {
-            JarProcess.Load load = tracerboy.load(8, GracefulShutdownIT::query);
+            PostLoad load = PostLoad.start(tracerboy, 8, GracefulShutdownIT::query);
             load.awaitAcknowledged(3_000);
             tracerboy.signal(true); // SIGKILL: no shutdown hook, no drain
             assertThat(tracerboy.awaitExit()).isEqualTo(137);

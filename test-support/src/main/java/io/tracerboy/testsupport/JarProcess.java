@@ -15,9 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.IntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
@@ -135,14 +132,6 @@ public final class JarProcess implements AutoCloseable {
     }
 
     /**
-     * Starts {@code clients} threads posting until {@link Load#stop()} or a failure; {@code query} makes the query of
-     * request number {@code n} (unique across clients). Each 204 is recorded.
-     */
-    public Load load(int clients, IntFunction<String> query) {
-        return new Load(clients, query);
-    }
-
-    /**
      * Signals the process: SIGTERM, or SIGKILL when {@code kill}. Through the handle, which keeps our end of stdout.
      */
     public void signal(boolean kill) {
@@ -175,63 +164,5 @@ public final class JarProcess implements AutoCloseable {
     @Override
     public void close() {
         process.destroyForcibly();
-    }
-
-    /** Concurrent POST clients; {@link #acknowledged()} lists the request numbers answered 204. */
-    public final class Load {
-        private final List<Thread> threads = new ArrayList<>();
-        private final List<Integer> acknowledged = new ArrayList<>();
-        private final AtomicLong count = new AtomicLong();
-        private final AtomicBoolean running = new AtomicBoolean(true);
-
-        private Load(int clients, IntFunction<String> query) {
-            for (int c = 0; c < clients; c++) {
-                int client = c;
-                Thread t = new Thread(() -> {
-                    for (int i = 0; running.get(); i++) {
-                        int n = client * 10_000_000 + i;
-                        try {
-                            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(
-                                    "http://127.0.0.1:" + port + "/analytics?" + query.apply(n)))
-                                    .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(60))
-                                    .build(), HttpResponse.BodyHandlers.discarding());
-                            if (response.statusCode() != 204) {
-                                return;
-                            }
-                            synchronized (acknowledged) {
-                                acknowledged.add(n);
-                            }
-                            count.incrementAndGet();
-                        } catch (Exception stopped) {
-                            return;
-                        }
-                    }
-                });
-                threads.add(t);
-                t.start();
-            }
-        }
-
-        /** Waits until at least {@code n} requests were acknowledged. */
-        public void awaitAcknowledged(long n) {
-            while (count.get() < n) {
-                if (threads.stream().noneMatch(Thread::isAlive)) {
-                    throw new AssertionError("the clients stopped after " + count.get() + " acknowledgements");
-                }
-                java.util.concurrent.locks.LockSupport.parkNanos(
-                        1_000_000); // not a busy spin: the clients need the cores
-            }
-        }
-
-        /** Waits for every client to stop by itself (the server went away) and answers the acknowledged numbers. */
-        public List<Integer> awaitClients() throws InterruptedException {
-            for (Thread t : threads) {
-                t.join(120_000);
-            }
-            running.set(false);
-            synchronized (acknowledged) {
-                return List.copyOf(acknowledged);
-            }
-        }
     }
 }
