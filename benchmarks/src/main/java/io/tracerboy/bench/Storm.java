@@ -25,12 +25,14 @@ import java.util.Random;
  * load stops. Faults: PostgreSQL killed ({@code SIGQUIT}: immediate stop, crash recovery) and restarted; PostgreSQL
  * stalled ({@code SIGSTOP}, long enough to fill a ring, then {@code SIGCONT}); connections cut; a COMMIT's reply lost
  * with every connection of that replica; a replica {@code SIGKILL}ed and restarted (committed mode only); a replica
- * {@code SIGTERM}ed and restarted.
+ * {@code SIGTERM}ed and restarted; retention run under the load (a month-old empty day partition attached, then
+ * detached and dropped by a retention pass while the replicas write).
  *
  * <p>The audit: every acknowledged event is stored exactly once (its key in {@code events}, and {@code events} per
  * hour, user and kind exactly what the stored ids say); nothing unacknowledged is stored twice; every hour's
  * {@code hourly_stats} equals the recount from {@code events} and {@code GET}; {@code dead_letters} is empty; each
- * surviving replica wrote everything it accepted and no less than its clients saw acknowledged.
+ * surviving replica wrote everything it accepted and no less than its clients saw acknowledged; no month-old partition
+ * survives.
  *
  * <p>{@code java -Dtracerboy.jar=http-edge/target/tracerboy.jar -cp benchmarks/target/benchmarks.jar
  * io.tracerboy.bench.Storm [seconds] [seed|random] [committed|buffered]}; exits 1 on any loss, duplicate or mismatch,
