@@ -118,7 +118,9 @@ class GracefulShutdownIT {
             // One client posts until the ring is full and it gets its first 503.
             PostLoad load = PostLoad.start(tracerboy, 1, GracefulShutdownIT::query);
             List<Integer> acknowledged = load.awaitClients();
-            assertThat(tracerboy.output()).anyMatch(line -> line.contains("ring full (64 events waiting)"));
+            // The client's 503 can arrive before the process's output reader has taken the line that says why.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(tracerboy.output())
+                    .anyMatch(line -> line.contains("ring full (64 events waiting)")));
             tracerboy.signal(false);
             assertThat(tracerboy.awaitExit()).as("exit status; log: %s", tracerboy.output()).isEqualTo(1);
 
