@@ -5,7 +5,15 @@ import static io.tracerboy.edge.TestServers.startServer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.tracerboy.ingest.EventBatch;
+import io.tracerboy.ingest.EventKind;
 import io.tracerboy.ingest.Hours;
+import io.tracerboy.storage.CopyBatchSink;
+import io.tracerboy.storage.Database;
+import io.tracerboy.storage.EnginePreference;
+import io.tracerboy.storage.RetentionKeeper;
+import io.tracerboy.storage.SchemaMigrator;
+import io.tracerboy.storage.StorageEngine;
 import io.tracerboy.testsupport.Reconciler;
 import io.tracerboy.testsupport.TestDatabase;
 import java.net.http.HttpResponse;
@@ -21,6 +29,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -143,6 +152,61 @@ class CitusIT {
                     + "but the citus extension is not created in this database (CREATE EXTENSION citus on the "
                     + "coordinator)");
             assertThat(plain.queryLong("SELECT count(*) FROM pg_tables WHERE tablename = 'events'")).isZero();
+        }
+    }
+
+    /** The tracerboy day partitions of {@code table} on the coordinator, by name. */
+    private static List<String> partitions(Connection db, String table) throws Exception {
+        List<String> names = new ArrayList<>();
+        try (Statement statement = db.createStatement(); ResultSet rs = statement.executeQuery(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+                        + " WHERE i.inhparent = '" + table + "'::regclass ORDER BY 1")) {
+            while (rs.next()) {
+                names.add(rs.getString(1));
+            }
+        }
+        return names;
+    }
+
+    @Test
+    void retentionDropsWholeDaysOfTheDistributedTablesByTheClockAndTheHourlyCountsStay() throws Exception {
+        assumeTrue(CITUS_URL != null, "skipped: CITUS_URL is not set (see the first test)");
+        resetSchema();
+        long day0 = 1_764_201_600_000L; // 2025-11-27T00:00:00Z
+        long dayMs = 24 * Hours.HOUR_MS;
+        AtomicLong nowMs = new AtomicLong(day0 + 10 * Hours.HOUR_MS);
+        RetentionKeeper.Retention retention = new RetentionKeeper.Retention(24, 48, 24);
+        try (Database database = new Database(CITUS_URL, null, null, 2);
+             Connection db = DriverManager.getConnection(CITUS_URL)) {
+            StorageEngine engine = SchemaMigrator.migrate(database, EnginePreference.CITUS).engine();
+            CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 0, retention, nowMs::get);
+            RetentionKeeper keeper = new RetentionKeeper(database.dataSource(), engine, retention, nowMs::get);
+            EventBatch first = new EventBatch(1);
+            first.add(day0 + 9 * Hours.HOUR_MS, "ann", EventKind.CLICK, "e-1");
+            sink.write(first);
+            keeper.runOnce();
+            nowMs.set(day0 + dayMs + 10 * Hours.HOUR_MS); // the next day
+            EventBatch second = new EventBatch(1);
+            second.add(nowMs.get() - Hours.HOUR_MS, "bob", EventKind.IMPRESSION);
+            sink.write(second);
+            keeper.runOnce();
+            assertThat(partitions(db, "events")).contains("events_p2025_11_27", "events_p2025_11_28");
+
+            // Two days on, day 0 ended 26 hours ago: past the events' 24 hours and the grace hour, not the users' 48.
+            nowMs.set(day0 + 2 * dayMs + 2 * Hours.HOUR_MS);
+            keeper.runOnce();
+            assertThat(partitions(db, "events")).doesNotContain("events_p2025_11_27").contains("events_p2025_11_28",
+                    "events_p2025_11_29", "events_p2025_11_30");
+            assertThat(partitions(db, "hourly_users")).contains("hourly_users_p2025_11_27");
+            try (Statement statement = db.createStatement()) {
+                ResultSet events = statement.executeQuery("SELECT count(*) FROM events");
+                events.next();
+                assertThat(events.getLong(1)).isEqualTo(1);
+                ResultSet stats = statement.executeQuery("SELECT clicks FROM hourly_stats WHERE hour = "
+                        + "to_timestamp(" + (day0 + 9 * Hours.HOUR_MS) / 1000 + ")");
+                assertThat(stats.next()).isTrue();
+                assertThat(stats.getLong(1)).as("the hour's counts outlive its raw events").isEqualTo(1);
+            }
         }
     }
 }

@@ -139,14 +139,22 @@ public final class CopyBatchSink implements BatchSink {
         return WriteOutcome.withResends(attempt.keys.resends);
     }
 
-    /** The unique index on (ts, event_key) refused a row: a resend stored meanwhile, not a bad event. */
-    private static boolean isKeyConflict(SQLException e) {
-        if (!"23505".equals(e.getSQLState()) || !(e instanceof PSQLException psql)
-                || psql.getServerErrorMessage() == null) {
+    /**
+     * The unique index on (ts, event_key) refused a row: a resend stored meanwhile, not a bad event. PostgreSQL says so
+     * with SQLSTATE 23505 and the constraint's name; Citus, when a shard refuses a COPYed row, passes the shard's
+     * message on as an internal error (XX000, no constraint field), so there the message names the shard's index.
+     */
+    static boolean isKeyConflict(SQLException e) {
+        if (!(e instanceof PSQLException psql) || psql.getServerErrorMessage() == null) {
             return false;
         }
         String constraint = psql.getServerErrorMessage().getConstraint();
-        return constraint != null && constraint.contains("event_key");
+        if ("23505".equals(e.getSQLState())) {
+            return constraint != null && constraint.contains("event_key");
+        }
+        String message = String.valueOf(psql.getServerErrorMessage().getMessage());
+        return "XX000".equals(e.getSQLState()) && message.startsWith("duplicate key value violates unique constraint")
+                && message.contains("event_key");
     }
 
     static void rollbackQuietly(Connection connection) {
