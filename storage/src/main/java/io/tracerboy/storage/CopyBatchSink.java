@@ -11,6 +11,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.LongSupplier;
 import javax.sql.DataSource;
@@ -124,12 +125,12 @@ public final class CopyBatchSink implements BatchSink {
             resends.findStored(connection, batch, attempt.keys);
         }
         HourlyDeltas deltas = copyAndCount(connection, batch, attempt.keys);
-        deltas.insertUsers(connection);
+        Map<Long, Long> newUsers = deltas.insertUsers(connection);
         if (sketches != null) {
             sketches.write(connection, deltas.usersByHour);
         }
         RequestKeys.record(connection, batch, newRequests, attempt.keys.resends, nowMs);
-        deltas.upsertStats(connection); // last: the current hour's row is the one lock every writer takes
+        deltas.upsertStats(connection, newUsers); // last: the current hour's row is the one lock every writer takes
         attempt.commitSent = true;
         connection.commit();
         committedUsers.addAll(deltas.usersByHour);

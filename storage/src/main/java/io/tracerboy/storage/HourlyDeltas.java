@@ -35,7 +35,6 @@ final class HourlyDeltas {
     final TreeMap<Long, long[]> countsByHour = new TreeMap<>();
     final TreeMap<Long, Set<String>> usersByHour = new TreeMap<>();
     int pairCount;
-    private Map<Long, Long> newUsers = Map.of();
 
     private long lastHourMs = Long.MIN_VALUE;
     private long[] counts;
@@ -57,23 +56,10 @@ final class HourlyDeltas {
     }
 
     /**
-     * In the batch's transaction: inserts the candidate (hour, user) pairs and remembers, per hour, how many were new
-     * (inserted rows, never incoming ones) for {@link #upsertStats}.
+     * In the batch's transaction: inserts the candidate (hour, user) pairs and answers, per hour, how many were new
+     * (inserted rows, never incoming ones), for {@link #upsertStats}.
      */
-    void insertUsers(Connection connection) throws SQLException {
-        newUsers = insertPairs(connection);
-    }
-
-    /**
-     * In the batch's transaction, as its last statement before COMMIT: adds to each hour's {@code hourly_stats} row
-     * its clicks, impressions and new pairs. Every writer (lanes, replicas) updates the current hour's row, so each
-     * holds its lock for as short a time as it can: from here to its COMMIT.
-     */
-    void upsertStats(Connection connection) throws SQLException {
-        upsertStats(connection, newUsers);
-    }
-
-    private Map<Long, Long> insertPairs(Connection connection) throws SQLException {
+    Map<Long, Long> insertUsers(Connection connection) throws SQLException {
         Map<Long, Long> newUsers = new HashMap<>();
         if (pairCount == 0) {
             return newUsers;
@@ -102,7 +88,12 @@ final class HourlyDeltas {
         return newUsers;
     }
 
-    private void upsertStats(Connection connection, Map<Long, Long> newUsers) throws SQLException {
+    /**
+     * In the batch's transaction, as its last statement before COMMIT: adds to each hour's {@code hourly_stats} row
+     * its clicks, impressions and {@code newUsers} ({@link #insertUsers}). Every writer (lanes, replicas) updates the
+     * current hour's row, so each holds its lock for as short a time as it can: from here to its COMMIT.
+     */
+    void upsertStats(Connection connection, Map<Long, Long> newUsers) throws SQLException {
         int n = countsByHour.size();
         long[] hours = new long[n];
         long[] uniques = new long[n];
