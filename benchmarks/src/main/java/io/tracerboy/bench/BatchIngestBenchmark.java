@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -179,18 +180,15 @@ public final class BatchIngestBenchmark {
         Path file = Files.createTempFile("tracerboy-servercopy", ".bin");
         try (BenchDatabase bench = new BenchDatabase(2)) {
             file.toFile().setReadable(true, false); // the server process reads it
-            bench.execute("CREATE TABLE raw_events (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
-                    + "INCLUDING INDEXES)");
+            String copySql = rawEventsTable(bench).replace("FROM STDIN", "FROM '" + file.toAbsolutePath() + "'");
             SplittableRandom random = new SplittableRandom(42);
             EventBatch one = new EventBatch(1);
             BinaryCopyEncoder encoder = new BinaryCopyEncoder();
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file),
-                    1 << 20)) {
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
                 encoder.start();
                 for (long i = 0; i < events; i++) {
                     one.clear();
-                    one.add(hourStartMs + random.nextInt((int) Hours.HOUR_MS), "user-" + random.nextInt(usersPerHour),
-                            random.nextInt(10) == 0 ? EventKind.CLICK : EventKind.IMPRESSION);
+                    addRandomEvent(one, random, hourStartMs, usersPerHour);
                     encoder.row(one, 0);
                     if (encoder.length() >= 1 << 16) {
                         out.write(encoder.buffer(), 0, encoder.length());
@@ -200,8 +198,6 @@ public final class BatchIngestBenchmark {
                 encoder.finish();
                 out.write(encoder.buffer(), 0, encoder.length());
             }
-            String copySql = BinaryCopyEncoder.COPY_SQL.replace("COPY events ", "COPY raw_events ")
-                    .replace("FROM STDIN", "FROM '" + file.toAbsolutePath() + "'");
             try (Connection connection = bench.database.dataSource().getConnection()) {
                 long start = System.nanoTime();
                 connection.createStatement().execute(copySql);
@@ -213,16 +209,13 @@ public final class BatchIngestBenchmark {
     }
 
     /**
-     * Rows per second for a raw COPY of {@code events} such events into a fresh database on the same server, into a
-     * table made {@code LIKE} the migrated {@code events} table (its columns, checks and indexes, without the day
-     * partitions the writer makes as it goes), so the ceiling follows the real schema.
+     * Rows per second for a raw COPY of {@code events} such events into a fresh database on the same server, into
+     * {@code raw_events} ({@link #rawEventsTable}), as many rows per COPY as {@code eventsPerCopy}, one connection.
      */
     private static double rawCopy(long events, long hourStartMs, int usersPerHour, int eventsPerCopy)
             throws Exception {
         try (BenchDatabase bench = new BenchDatabase(2)) {
-            bench.execute("CREATE TABLE raw_events (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
-                    + "INCLUDING INDEXES)");
-            String copySql = BinaryCopyEncoder.COPY_SQL.replace("COPY events ", "COPY raw_events ");
+            String copySql = rawEventsTable(bench);
             try (Connection connection = bench.database.dataSource().getConnection()) {
                 SplittableRandom random = new SplittableRandom(42);
                 EventBatch batch = new EventBatch(eventsPerCopy);
@@ -232,9 +225,7 @@ public final class BatchIngestBenchmark {
                 for (long done = 0; done < events; done += batch.size()) {
                     batch.clear();
                     for (int i = 0; i < eventsPerCopy && done + i < events; i++) {
-                        batch.add(hourStartMs + random.nextInt((int) Hours.HOUR_MS),
-                                "user-" + random.nextInt(usersPerHour),
-                                random.nextInt(10) == 0 ? EventKind.CLICK : EventKind.IMPRESSION);
+                        addRandomEvent(batch, random, hourStartMs, usersPerHour);
                     }
                     RawCopy.encode(encoder, batch);
                     CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI()
@@ -246,5 +237,22 @@ public final class BatchIngestBenchmark {
                 return events / ((System.nanoTime() - start) / 1e9);
             }
         }
+    }
+
+    /**
+     * Makes {@code raw_events} {@code LIKE} the migrated {@code events} table (its columns, checks and indexes, without
+     * the day partitions the writer makes as it goes), so the ceilings follow the real schema; answers the binary
+     * {@code COPY raw_events … FROM STDIN}.
+     */
+    private static String rawEventsTable(BenchDatabase bench) throws SQLException {
+        bench.execute("CREATE TABLE raw_events (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+                + "INCLUDING INDEXES)");
+        return BinaryCopyEncoder.COPY_SQL.replace("COPY events ", "COPY raw_events ");
+    }
+
+    /** One event of the hour from {@code usersPerHour} users, 10 % clicks: the ceilings' events, the same each run. */
+    private static void addRandomEvent(EventBatch batch, SplittableRandom random, long hourStartMs, int usersPerHour) {
+        batch.add(hourStartMs + random.nextInt((int) Hours.HOUR_MS), "user-" + random.nextInt(usersPerHour),
+                random.nextInt(10) == 0 ? EventKind.CLICK : EventKind.IMPRESSION);
     }
 }
