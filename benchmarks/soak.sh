@@ -36,7 +36,8 @@ psql_soak "-c \"ALTER USER postgres PASSWORD 'soak'\"" >/dev/null
 
 WORK=$(mktemp -d)
 mkdir -p benchmarks/soak
-OUT=benchmarks/soak/soak-$MODE$([ "${TIMESTAMPS:-now}" = now ] || echo "-$TIMESTAMPS-timestamps")
+TIMESTAMPS=${TIMESTAMPS:-now}
+OUT=benchmarks/soak/soak-$MODE$([ "$TIMESTAMPS" = now ] || echo "-$TIMESTAMPS-timestamps")
 CSV=$OUT.csv
 cleanup() {
     kill "${WRK_PID:-}" "${TB_PID:-}" 2>/dev/null || true
@@ -46,7 +47,6 @@ cleanup() {
 }
 trap cleanup EXIT
 HOUR_MS=$(( $(date +%s) / 3600 * 3600 * 1000 ))
-TIMESTAMPS=${TIMESTAMPS:-now}
 python3 - "$HOUR_MS" "$MODE" "$TIMESTAMPS" > "$WORK/body.ndjson" <<'PY'
 import random, sys
 hour, ids, now = int(sys.argv[1]), sys.argv[2] == "ids", sys.argv[3] == "now"
@@ -75,7 +75,6 @@ BODY_FILE="$WORK/body.ndjson" IDS=$IDS KEYS=$KEYS nice -n 10 wrk -t1 -c2 -d"$((M
     -s benchmarks/wrk/batch-events.lua "http://127.0.0.1:$TB_PORT/analytics/batch" > "$WORK/wrk.out" &
 WRK_PID=$!
 
-mkdir -p benchmarks/soak
 echo "seconds,rows_total,rows_per_s,events_bytes,hourly_users_bytes,request_keys_bytes" > "$CSV"
 START=$(date +%s)
 PREV_ROWS=0
