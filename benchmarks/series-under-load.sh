@@ -3,10 +3,12 @@
 # with wrk (C, light on CPU) rather than a JVM load generator: one wrk sends paced POSTs (64 connections, one per 3 ms
 # each: ~16 000/s, 95% current hour, 100 000 users), a second wrk sends paced series requests (8 connections, one per
 # 10 ms each: ~800/s) and reports their latency alone. Modelled on get-under-load.sh.
-# Usage: benchmarks/series-under-load.sh [seconds]. Environment: TB_PORT (default: a free port; benchmarks/ports.sh).
+# Usage: benchmarks/series-under-load.sh [seconds]. Environment: TB_PORT (default: a free port; benchmarks/ports.sh),
+# POST_DELAY_MS (3), SERIES_PATH (unset; /healthz measures a constant answer instead, the machine's floor).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-20}
+POST_DELAY_MS=${POST_DELAY_MS:-3}  # per POST connection: 3 ms is ~16 000 POST/s over 64 connections
 source benchmarks/ports.sh
 JAR=http-edge/target/tracerboy.jar
 [ -f "$JAR" ] || mvn -B -q package -DskipTests
@@ -17,11 +19,11 @@ TB_PID=$!
 for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$TB_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 HOUR_MS=$(( $(date +%s) / 3600 * 3600 * 1000 ))
 # warm-up, both paths
-HOUR_MS=$HOUR_MS DELAY_MS=3 wrk -t1 -c64 -d5s -s benchmarks/wrk/paced-events.lua "http://127.0.0.1:$TB_PORT" > /dev/null &
+HOUR_MS=$HOUR_MS DELAY_MS=$POST_DELAY_MS wrk -t1 -c64 -d5s -s benchmarks/wrk/paced-events.lua "http://127.0.0.1:$TB_PORT" > /dev/null &
 POSTS_PID=$!
 DELAY_MS=10 wrk -t1 -c8 -d5s -s benchmarks/wrk/paced-series.lua "http://127.0.0.1:$TB_PORT" > /dev/null
 wait "$POSTS_PID"
-HOUR_MS=$HOUR_MS DELAY_MS=3 wrk -t1 -c64 -d"${DURATION}s" --latency -s benchmarks/wrk/paced-events.lua "http://127.0.0.1:$TB_PORT" > "$WORK/posts.wrk" &
+HOUR_MS=$HOUR_MS DELAY_MS=$POST_DELAY_MS wrk -t1 -c64 -d"${DURATION}s" --latency -s benchmarks/wrk/paced-events.lua "http://127.0.0.1:$TB_PORT" > "$WORK/posts.wrk" &
 POSTS_PID=$!
 DELAY_MS=10 wrk -t1 -c8 -d"${DURATION}s" --latency -s benchmarks/wrk/paced-series.lua "http://127.0.0.1:$TB_PORT" > "$WORK/gets.wrk"
 wait "$POSTS_PID"

@@ -2,12 +2,17 @@
 -- total), then waits DELAY_MS, so the offered rate is about connections * 1000 / DELAY_MS. Used beside a POST load
 -- (benchmarks/series-under-load.sh).
 local delay_ms = tonumber(os.getenv("DELAY_MS") or "10")
+-- SERIES_PATH=/healthz asks for a constant answer instead: the floor of any request's latency under the same load.
+local fixed_path = os.getenv("SERIES_PATH")
 
 function delay()
   return delay_ms
 end
 
 function request()
+  if fixed_path and fixed_path ~= "" then
+    return wrk.format("GET", fixed_path)
+  end
   local now_ms = os.time() * 1000
   return wrk.format("GET", "/analytics/series?from=" .. (now_ms - 23 * 3600000) .. "&to=" .. now_ms)
 end

@@ -9,6 +9,7 @@ import io.tracerboy.ingest.PipelineStats;
 import io.tracerboy.storage.Database;
 import io.tracerboy.storage.HourlySeries;
 import io.tracerboy.storage.HourlyStats;
+import io.tracerboy.storage.RecentHours;
 import io.tracerboy.storage.RetentionKeeper;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
@@ -18,6 +19,7 @@ import io.undertow.util.Headers;
 import io.undertow.util.Methods;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -35,7 +37,8 @@ final class HttpEdge {
 
     /** What the edge reads from and publishes to: built by {@link TracerboyServer} before the edge. */
     record Pipeline(EventRing ring, PipelineStats stats, ServiceState state, BatchingConsumer consumer,
-                    Database database, TracerboyMetrics metrics, Supplier<RetentionKeeper.Status> retention) {
+                    Database database, TracerboyMetrics metrics, Supplier<RetentionKeeper.Status> retention,
+                    RecentHours recentHours) {
     }
 
     HttpEdge(TracerboyConfig config, Pipeline pipeline, LongSupplier millisClock) {
@@ -58,7 +61,19 @@ final class HttpEdge {
         HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource()), millisClock,
                 metrics, cache, () -> state.migrated, database::lastKnownReachable);
         WriterPolicy writerPolicy = new WriterPolicy(consumer);
-        settings = new LiveSettings(config, List.of(writerPolicy, cache));
+        RecentHours recentHours = pipeline.recentHours();
+        Reconfigurable seriesTtl = new Reconfigurable() {
+            @Override
+            public Set<Setting<?>> reconfigurableSettings() {
+                return Set.of(Setting.GET_CACHE_TTL_MS);
+            }
+
+            @Override
+            public void reconfigure(Values values) {
+                recentHours.setTtlNanos(TimeUnit.MILLISECONDS.toNanos(values.get(Setting.GET_CACHE_TTL_MS)));
+            }
+        };
+        settings = new LiveSettings(config, List.of(writerPolicy, cache, seriesTtl));
         metrics.registerLive(settings, writerPolicy);
         String adminToken = config.adminToken();
         RetentionReport.register(metrics.registry, pipeline.retention());
@@ -76,7 +91,7 @@ final class HttpEdge {
                 .add("/analytics", withAllow(routes, "/analytics", post), Methods.OPTIONS)
                 .add("/analytics", query, Methods.GET)
                 .add("/analytics/series", new SeriesHandler(new HourlySeries(database.dataSource(),
-                        config.get(Setting.USER_RETENTION_HOURS)), millisClock, () -> state.migrated,
+                        config.get(Setting.USER_RETENTION_HOURS), recentHours), millisClock, () -> state.migrated,
                         database::lastKnownReachable), Methods.GET)
                 .add("/analytics/batch", batch, Methods.POST)
                 .add("/analytics/batch", withAllow(routes, "/analytics/batch", batch), Methods.OPTIONS)

@@ -57,25 +57,35 @@ final class SeriesHandler implements HttpHandler {
             return;
         }
         boolean csv = accepts(exchange, "text/csv");
+        long exactMaxPairs = query.exactAsked() ? HourlySeries.EXACT_MAX_PAIRS_ASKED : HourlySeries.EXACT_MAX_PAIRS;
+        HourlySeries.Series known = series.readIfInMemory(query.boundariesMs(), millisClock.getAsLong(), exactMaxPairs);
+        if (known != null) {
+            // All in memory: answered here on the I/O thread, without a hand-over to a worker.
+            send(exchange, known, query, csv);
+            return;
+        }
         exchange.dispatch(() -> {
             HourlySeries.Series read;
             try {
-                read = series.read(query.boundariesMs(), millisClock.getAsLong(), query.exactAsked()
-                        ? HourlySeries.EXACT_MAX_PAIRS_ASKED : HourlySeries.EXACT_MAX_PAIRS);
+                read = series.read(query.boundariesMs(), millisClock.getAsLong(), exactMaxPairs);
             } catch (SQLException e) {
                 log.warn("GET /analytics/series: the read failed: {}", String.valueOf(e.getMessage()).lines()
                         .findFirst().orElse(""));
                 Replies.unavailable(exchange, 1, AnalyticsQueryHandler.LOOKUP_FAILED);
                 return;
             }
-            if (csv) {
-                exchange.setStatusCode(200);
-                exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, TEXT_CSV);
-                exchange.getResponseSender().send(csv(read, query.zone()));
-            } else {
-                JsonReplies.send(exchange, 200, json(read, query));
-            }
+            send(exchange, read, query, csv);
         });
+    }
+
+    private static void send(HttpServerExchange exchange, HourlySeries.Series read, SeriesQuery query, boolean csv) {
+        if (csv) {
+            exchange.setStatusCode(200);
+            exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, TEXT_CSV);
+            exchange.getResponseSender().send(csv(read, query.zone()));
+        } else {
+            JsonReplies.send(exchange, 200, json(read, query));
+        }
     }
 
     private static boolean accepts(HttpServerExchange exchange, String type) {

@@ -8,6 +8,7 @@ import io.tracerboy.ingest.RetryBackoff;
 import io.tracerboy.storage.CopyBatchSink;
 import io.tracerboy.storage.Database;
 import io.tracerboy.storage.EmbeddedDatabase;
+import io.tracerboy.storage.RecentHours;
 import io.tracerboy.storage.RetentionKeeper;
 import io.tracerboy.storage.SchemaMigrator;
 import io.tracerboy.storage.StorageEngine;
@@ -70,9 +71,12 @@ public final class TracerboyServer implements AutoCloseable {
         // One sink per lane: lanes have disjoint users, so each remembers its share of the committed pairs.
         int lanes = config.get(Setting.WRITER_LANES);
         List<CopyBatchSink> sinks = new ArrayList<>();
+        // What the writers commit, known at once to GET /analytics/series.
+        RecentHours recentHours = new RecentHours(System::nanoTime,
+                TimeUnit.MILLISECONDS.toNanos(config.get(Setting.GET_CACHE_TTL_MS)));
         for (int lane = 0; lane < lanes; lane++) {
             sinks.add(new CopyBatchSink(database.dataSource(), config.get(Setting.USER_CACHE_PAIRS) / lanes, kept,
-                    millisClock));
+                    millisClock, true, recentHours));
         }
         consumer = new BatchingConsumer(ring, policy, sinks, BACKOFF, System::nanoTime, Thread::sleep, stats);
         migrator = new SchemaMigrator(database, config.get(Setting.STORAGE_ENGINE), BACKOFF, System::nanoTime,
@@ -100,7 +104,7 @@ public final class TracerboyServer implements AutoCloseable {
         consumer.setFlushListener(metrics);
 
         edge = new HttpEdge(config, new HttpEdge.Pipeline(ring, stats, state, consumer, database, metrics,
-                this::retentionStatus), millisClock);
+                this::retentionStatus, recentHours), millisClock);
     }
 
     /**

@@ -52,6 +52,7 @@ public final class CopyBatchSink implements BatchSink {
     private final LongSupplier millisClock;
     private final MissingDays missingDays;
     private final HourlySketches sketches;
+    private final RecentHours recentHours;
     private int carefulBatchesLeft;
 
     /**
@@ -67,6 +68,13 @@ public final class CopyBatchSink implements BatchSink {
     /** As above; without {@code keepSketches} no {@code hourly_sketches} rows are written (a benchmark's baseline). */
     public CopyBatchSink(DataSource dataSource, long userCachePairs, RetentionKeeper.Retention retention,
                          LongSupplier millisClock, boolean keepSketches) {
+        this(dataSource, userCachePairs, retention, millisClock, keepSketches, null);
+    }
+
+    /** As above, telling {@code recentHours} (unless null) what each COMMIT left in the hours it wrote. */
+    public CopyBatchSink(DataSource dataSource, long userCachePairs, RetentionKeeper.Retention retention,
+                         LongSupplier millisClock, boolean keepSketches, RecentHours recentHours) {
+        this.recentHours = recentHours;
         this.sketches = keepSketches ? new HourlySketches() : null;
         this.dataSource = dataSource;
         this.committedUsers = new CommittedUsers(userCachePairs, millisClock);
@@ -130,12 +138,17 @@ public final class CopyBatchSink implements BatchSink {
             sketches.write(connection, deltas.usersByHour);
         }
         RequestKeys.record(connection, batch, newRequests, attempt.keys.resends, nowMs);
-        deltas.upsertStats(connection, newUsers); // last: the current hour's row is the one lock every writer takes
+        // Last: the current hour's row is the one lock every writer takes.
+        Map<Long, HourlyCounts> after = deltas.upsertStats(connection, newUsers);
         attempt.commitSent = true;
         connection.commit();
         committedUsers.addAll(deltas.usersByHour);
         if (sketches != null) {
             sketches.onCommitted();
+        }
+        if (recentHours != null) {
+            after.forEach((hourMs, counts) -> recentHours.committed(hourMs, counts, newUsers.getOrDefault(hourMs, 0L),
+                    sketches != null ? sketches.committed(hourMs) : null));
         }
         return WriteOutcome.withResends(attempt.keys.resends);
     }

@@ -31,7 +31,8 @@ final class HourlyDeltas {
             + " FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[]) AS t (h, n, c, i)"
             + " ON CONFLICT (hour) DO UPDATE SET unique_users = hourly_stats.unique_users + excluded.unique_users,"
             + " clicks = hourly_stats.clicks + excluded.clicks,"
-            + " impressions = hourly_stats.impressions + excluded.impressions";
+            + " impressions = hourly_stats.impressions + excluded.impressions"
+            + " RETURNING extract(epoch FROM hour)::bigint * 1000, unique_users, clicks, impressions";
     final TreeMap<Long, long[]> countsByHour = new TreeMap<>();
     final TreeMap<Long, Set<String>> usersByHour = new TreeMap<>();
     int pairCount;
@@ -91,9 +92,10 @@ final class HourlyDeltas {
     /**
      * In the batch's transaction, as its last statement before COMMIT: adds to each hour's {@code hourly_stats} row
      * its clicks, impressions and {@code newUsers} ({@link #insertUsers}). Every writer (lanes, replicas) updates the
-     * current hour's row, so each holds its lock for as short a time as it can: from here to its COMMIT.
+     * current hour's row, so each holds its lock for as short a time as it can: from here to its COMMIT. Answers
+     * each hour's row as it left it: since the row stays locked until COMMIT, the values that COMMIT makes visible.
      */
-    void upsertStats(Connection connection, Map<Long, Long> newUsers) throws SQLException {
+    Map<Long, HourlyCounts> upsertStats(Connection connection, Map<Long, Long> newUsers) throws SQLException {
         int n = countsByHour.size();
         long[] hours = new long[n];
         long[] uniques = new long[n];
@@ -112,7 +114,13 @@ final class HourlyDeltas {
             upsert.setArray(2, PgArrays.bigints(connection, uniques));
             upsert.setArray(3, PgArrays.bigints(connection, clicks));
             upsert.setArray(4, PgArrays.bigints(connection, impressions));
-            upsert.executeUpdate();
+            Map<Long, HourlyCounts> after = new HashMap<>();
+            try (ResultSet rs = upsert.executeQuery()) {
+                while (rs.next()) {
+                    after.put(rs.getLong(1), new HourlyCounts(rs.getLong(2), rs.getLong(3), rs.getLong(4)));
+                }
+            }
+            return after;
         }
     }
 }

@@ -10,17 +10,24 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.apache.datasketches.hll.HllSketch;
 import org.apache.datasketches.hll.TgtHllType;
 import org.apache.datasketches.hll.Union;
 
 /**
- * Reads a series of buckets of whole UTC hours, and their total, in one snapshot: clicks and impressions summed from
+ * Reads a series of buckets of whole UTC hours, and their total: clicks and impressions summed from
  * {@code hourly_stats}; unique users of one hour from {@code hourly_stats} (exact), of several hours by
  * {@code count(DISTINCT user_id)} over {@code hourly_users} where those rows are still kept and there are at most
- * as many as the caller affords to scan, and otherwise estimated from the union of the hours' {@code hourly_sketches},
- * with its bounds. Thread-safe; called on Undertow worker threads.
+ * as many as the caller affords to scan (in one snapshot with the counts), and otherwise estimated from the union of
+ * the hours' {@code hourly_sketches}, with its bounds. With {@link RecentHours}, answers without a {@code count
+ * (DISTINCT)} come from memory where it is fresh. Thread-safe; called on Undertow worker threads.
  */
 public final class HourlySeries {
     /**
@@ -43,6 +50,9 @@ public final class HourlySeries {
             + " impressions FROM hourly_stats WHERE hour >= to_timestamp(?) AND hour < to_timestamp(?)";
     private static final String DISTINCT_SQL = "SELECT count(DISTINCT user_id) FROM hourly_users"
             + " WHERE hour >= to_timestamp(?) AND hour < to_timestamp(?)";
+    private static final String SKETCHES_OF_HOURS_SQL = "SELECT extract(epoch FROM s.hour)::bigint * 1000,"
+            + " s.unique_users, k.sketch FROM hourly_stats s LEFT JOIN hourly_sketches k ON k.hour = s.hour"
+            + " WHERE s.hour IN (SELECT to_timestamp(h / 1000.0) FROM unnest(?::bigint[]) AS t (h))";
     private static final String SKETCHES_SQL = "SELECT extract(epoch FROM hour)::bigint * 1000, sketch"
             + " FROM hourly_sketches WHERE hour >= to_timestamp(?) AND hour < to_timestamp(?)";
 
@@ -75,11 +85,32 @@ public final class HourlySeries {
 
     private final DataSource dataSource;
     private final int userRetentionHours;
+    private final RecentHours recent;
+    private final AtomicBoolean refreshing = new AtomicBoolean();
+    private final ExecutorService refresher = new ThreadPoolExecutor(0, 1, 1, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), task -> {
+                Thread thread = new Thread(task, "tracerboy-series-refresh");
+                thread.setDaemon(true);
+                return thread;
+            });
 
-    /** {@code userRetentionHours}: how long {@code hourly_users} is kept ({@code USER_RETENTION_HOURS}). */
+    /**
+     * Every answer read from the database in one snapshot. {@code userRetentionHours}: how long {@code hourly_users}
+     * is kept ({@code USER_RETENTION_HOURS}).
+     */
     public HourlySeries(DataSource dataSource, int userRetentionHours) {
+        this(dataSource, userRetentionHours, null);
+    }
+
+    /**
+     * Answers from {@code recent} (fed by this process's writers) where it is fresh, reading the database where it is
+     * not, and ahead of need once half its time-to-live has gone, so that a steady stream of requests for the same
+     * hours seldom waits for the database. {@code recent} null: as above.
+     */
+    public HourlySeries(DataSource dataSource, int userRetentionHours, RecentHours recent) {
         this.dataSource = dataSource;
         this.userRetentionHours = userRetentionHours;
+        this.recent = recent;
     }
 
     /**
@@ -88,6 +119,182 @@ public final class HourlySeries {
      * has at most {@code exactMaxPairs} (hour, user) pairs.
      */
     public Series read(long[] boundariesMs, long nowMs, long exactMaxPairs) throws SQLException {
+        long fromMs = boundariesMs[0];
+        long toMs = boundariesMs[boundariesMs.length - 1];
+        if (recent != null && (toMs - fromMs) / Hours.HOUR_MS <= RecentHours.MAX_HOURS) {
+            Series known = fromMemory(boundariesMs, nowMs, exactMaxPairs, true);
+            if (known != null) {
+                return known;
+            }
+        }
+        return snapshot(boundariesMs, nowMs, exactMaxPairs);
+    }
+
+    /**
+     * The series as {@link #read} gives it, but only if it can be answered from memory without waiting for the
+     * database (every hour fresh, every sketch an estimate needs complete): it is then cheap enough to answer on an
+     * I/O thread. Null otherwise, and then {@link #read} (which may block) is to be called instead.
+     */
+    public Series readIfInMemory(long[] boundariesMs, long nowMs, long exactMaxPairs) {
+        long fromMs = boundariesMs[0];
+        long toMs = boundariesMs[boundariesMs.length - 1];
+        if (recent == null || (toMs - fromMs) / Hours.HOUR_MS > RecentHours.MAX_HOURS) {
+            return null;
+        }
+        try {
+            return fromMemory(boundariesMs, nowMs, exactMaxPairs, false);
+        } catch (SQLException cannotHappen) {
+            throw new IllegalStateException(cannotHappen);
+        }
+    }
+
+    /**
+     * The series from what {@link #recent} knows, reading the hours' rows first if any is not fresh, and the sketches
+     * of hours an estimate needs whose union is not known to be complete (where {@code mayRead}; null if it may not);
+     * null where a range is to be counted with {@code count(DISTINCT)} (which needs the pairs and the users of one
+     * snapshot) or the hours were not all kept.
+     */
+    private Series fromMemory(long[] boundariesMs, long nowMs, long exactMaxPairs, boolean mayRead)
+            throws SQLException {
+        long fromMs = boundariesMs[0];
+        long toMs = boundariesMs[boundariesMs.length - 1];
+        long startNanos = recent.nanoTime();
+        TreeMap<Long, RecentHours.Hour> fresh = recent.fresh(fromMs, toMs, startNanos);
+        if (fresh == null) {
+            if (!mayRead) {
+                return null;
+            }
+            readStats(fromMs, toMs, startNanos);
+            fresh = recent.fresh(fromMs, toMs, startNanos);
+            if (fresh == null) {
+                return null;
+            }
+        } else if (oldestReadAgo(fresh, startNanos) > recent.ttlNanos() / 2) {
+            refreshAhead(fromMs, toMs);
+        }
+        TreeMap<Long, RecentHours.Hour> known = fresh;
+        TreeMap<Long, HourlyCounts> hours = new TreeMap<>();
+        known.forEach((hourMs, hour) -> hours.put(hourMs, hour.counts()));
+        List<Range> ranges = new ArrayList<>(boundariesMs.length);
+        for (int i = 0; i + 1 < boundariesMs.length; i++) {
+            ranges.add(new Range(boundariesMs[i], boundariesMs[i + 1], hours, exactMaxPairs));
+        }
+        if (ranges.size() > 1) {
+            ranges.add(new Range(fromMs, toMs, hours, exactMaxPairs));
+        }
+        List<Long> incomplete = new ArrayList<>();
+        for (Range range : ranges) {
+            if (range.distinct(nowMs)) {
+                return null;
+            }
+            if (range.needsSketches(nowMs)) {
+                range.hours.forEach((hourMs, counts) -> {
+                    if (counts.uniqueUsers() > 0 && !known.get(hourMs).sketchComplete()) {
+                        incomplete.add(hourMs);
+                    }
+                });
+            }
+        }
+        if (!incomplete.isEmpty()) {
+            if (!mayRead) {
+                return null;
+            }
+            readSketches(incomplete.stream().distinct().mapToLong(Long::longValue).toArray());
+        }
+        Map<Long, HllSketch> sketches = new HashMap<>();
+        for (Range range : ranges) {
+            if (range.needsSketches(nowMs)) {
+                range.hours.keySet().forEach(hourMs -> {
+                    HllSketch sketch = recent.get(hourMs).sketch();
+                    if (sketch != null) {
+                        sketches.put(hourMs, sketch);
+                    }
+                });
+            }
+        }
+        List<Bucket> buckets = new ArrayList<>(boundariesMs.length - 1);
+        for (int i = 0; i + 1 < boundariesMs.length; i++) {
+            buckets.add(ranges.get(i).bucket(null, nowMs, sketches));
+        }
+        return new Series(buckets, ranges.size() > 1 ? ranges.get(ranges.size() - 1).bucket(null, nowMs, sketches)
+                : buckets.get(0));
+    }
+
+    private static long oldestReadAgo(TreeMap<Long, RecentHours.Hour> known, long nowNanos) {
+        long oldest = 0;
+        for (RecentHours.Hour hour : known.values()) {
+            oldest = Math.max(oldest, nowNanos - hour.readAtNanos());
+        }
+        return oldest;
+    }
+
+    /** Reads the hours' rows again in the background, unless a read is under way already. */
+    private void refreshAhead(long fromMs, long toMs) {
+        if (!refreshing.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            refresher.execute(() -> {
+                try {
+                    readStats(fromMs, toMs, recent.nanoTime());
+                    List<Long> incomplete = new ArrayList<>();
+                    for (long hourMs = fromMs; hourMs < toMs; hourMs += Hours.HOUR_MS) {
+                        RecentHours.Hour hour = recent.get(hourMs);
+                        if (hour.counts().uniqueUsers() > 0 && !hour.sketchComplete()) {
+                            incomplete.add(hourMs);
+                        }
+                    }
+                    if (!incomplete.isEmpty()) {
+                        readSketches(incomplete.stream().mapToLong(Long::longValue).toArray());
+                    }
+                } catch (SQLException | RuntimeException e) {
+                    // the next request finds the hours stale and reads them itself, and says so if that fails
+                } finally {
+                    refreshing.set(false);
+                }
+            });
+        } catch (RejectedExecutionException busy) {
+            refreshing.set(false);
+        }
+    }
+
+    /** One statement: the hours' rows, each hour without one as zeros, as of a read started at {@code startNanos}. */
+    private void readStats(long fromMs, long toMs, long startNanos) throws SQLException {
+        TreeMap<Long, HourlyCounts> found;
+        try (Connection connection = dataSource.getConnection()) {
+            found = stats(connection, fromMs, toMs);
+        }
+        for (long hourMs = fromMs; hourMs < toMs; hourMs += Hours.HOUR_MS) {
+            recent.readStats(hourMs, found.getOrDefault(hourMs, HourlyCounts.ZERO), startNanos);
+        }
+    }
+
+    /** One statement: each hour's count of users and its sketch rows, united, of one snapshot. */
+    private void readSketches(long[] hoursMs) throws SQLException {
+        Map<Long, Union> unions = new HashMap<>();
+        Map<Long, Long> users = new HashMap<>();
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement query = connection.prepareStatement(SKETCHES_OF_HOURS_SQL)) {
+            query.setArray(1, PgArrays.bigints(connection, hoursMs));
+            try (ResultSet rs = query.executeQuery()) {
+                while (rs.next()) {
+                    users.put(rs.getLong(1), rs.getLong(2));
+                    byte[] sketch = rs.getBytes(3);
+                    if (sketch != null) {
+                        unions.computeIfAbsent(rs.getLong(1), h -> new Union(HourlySketches.LG_K))
+                                .update(HllSketch.heapify(sketch));
+                    }
+                }
+            }
+        }
+        users.forEach((hourMs, count) -> {
+            Union union = unions.get(hourMs);
+            recent.readSketches(hourMs, count, union == null ? null : union.getResult(TgtHllType.HLL_8));
+        });
+    }
+
+    /** The series in one snapshot of the database. */
+    private Series snapshot(long[] boundariesMs, long nowMs, long exactMaxPairs) throws SQLException {
         long fromMs = boundariesMs[0];
         long toMs = boundariesMs[boundariesMs.length - 1];
         try (Connection connection = dataSource.getConnection()) {
@@ -149,14 +356,19 @@ public final class HourlySeries {
             }
         }
 
-        /** One hour, or only one hour with users (its count is the range's), or few enough pairs still kept. */
-        boolean exactly(long nowMs) {
-            return endMs - startMs == Hours.HOUR_MS || pairs == busiestHourUsers
-                    || startMs >= nowMs - userRetentionHours * Hours.HOUR_MS && pairs <= exactMaxPairs;
+        /** One hour, or only one hour with users: its count is the range's. */
+        boolean countable() {
+            return endMs - startMs == Hours.HOUR_MS || pairs == busiestHourUsers;
         }
 
+        /** Not countable, but few enough pairs still kept to count them with {@code count(DISTINCT)}. */
+        boolean distinct(long nowMs) {
+            return !countable() && startMs >= nowMs - userRetentionHours * Hours.HOUR_MS && pairs <= exactMaxPairs;
+        }
+
+        /** Neither: estimated from the hours' sketches. */
         boolean needsSketches(long nowMs) {
-            return !exactly(nowMs);
+            return !countable() && !distinct(nowMs);
         }
 
         Bucket bucket(Connection connection, long nowMs, Map<Long, HllSketch> sketches) throws SQLException {
@@ -165,10 +377,10 @@ public final class HourlySeries {
 
         private Uniques uniques(Connection connection, long nowMs, Map<Long, HllSketch> sketches)
                 throws SQLException {
-            if (endMs - startMs == Hours.HOUR_MS || pairs == busiestHourUsers) {
+            if (countable()) {
                 return Uniques.exact(pairs);
             }
-            if (exactly(nowMs)) {
+            if (distinct(nowMs)) {
                 try (PreparedStatement query = connection.prepareStatement(DISTINCT_SQL)) {
                     query.setLong(1, startMs / 1000);
                     query.setLong(2, endMs / 1000);

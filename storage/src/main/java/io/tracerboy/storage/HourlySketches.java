@@ -80,6 +80,11 @@ final class HourlySketches {
         }
     }
 
+    /** This writer's committed sketch of the hour, if in memory (never changed afterwards: writes copy it). */
+    HllSketch committed(long hourMs) {
+        return byHour.get(hourMs);
+    }
+
     private HllSketch committed(Connection connection, long hourMs) throws SQLException {
         HllSketch sketch = byHour.get(hourMs);
         if (sketch != null) {

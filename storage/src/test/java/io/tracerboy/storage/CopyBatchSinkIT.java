@@ -8,7 +8,6 @@ import io.tracerboy.ingest.EventKind;
 import io.tracerboy.ingest.Hours;
 import io.tracerboy.ingest.TransientWriteException;
 import io.tracerboy.ingest.WriteOutcome;
-import io.tracerboy.testsupport.TestDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -18,44 +17,20 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class CopyBatchSinkIT {
     private static final long H0 = 1_764_284_400_000L; // 2025-11-27T23:00:00Z, an hour start
     /** What the sinks' clock reads: the events' own time, so the memory of committed users is in play. */
     private static final long NOW_MS = H0 + 30 * 60_000;
 
-    private static TestDatabase testDatabase;
-    private static Database database;
-
-    @BeforeAll
-    static void migrate() throws Exception {
-        testDatabase = TestDatabase.create();
-        database = new Database(testDatabase.url(), null, null, 8);
-        SchemaMigrator.migrate(database, EnginePreference.AUTO);
-    }
-
-    @AfterAll
-    static void drop() throws Exception {
-        database.close();
-        testDatabase.close();
-    }
-
-    @BeforeEach
-    void empty() throws Exception {
-        try (Connection connection = database.dataSource().getConnection();
-             Statement statement = connection.createStatement()) {
-            statement.execute("TRUNCATE events, hourly_users, hourly_stats, written_batches, dead_letters,"
-                    + " request_keys");
-        }
-    }
+    @RegisterExtension
+    static final MigratedDatabase DB = new MigratedDatabase(8);
 
     /** A sink on the test's database whose clock reads {@link #NOW_MS}. */
     private static CopyBatchSink sink(long userCachePairs) {
-        return new CopyBatchSink(database.dataSource(), userCachePairs, new RetentionKeeper.Retention(168, 168, 24),
+        return new CopyBatchSink(DB.dataSource(), userCachePairs, new RetentionKeeper.Retention(168, 168, 24),
                 () -> NOW_MS);
     }
 
@@ -73,7 +48,7 @@ class CopyBatchSinkIT {
         }
 
         long count() throws Exception {
-            return testDatabase.queryLong("SELECT n FROM pairs_sent");
+            return DB.queryLong("SELECT n FROM pairs_sent");
         }
 
         @Override
@@ -83,7 +58,7 @@ class CopyBatchSinkIT {
         }
 
         private static void execute(String sql) throws SQLException {
-            try (Connection connection = database.dataSource().getConnection();
+            try (Connection connection = DB.dataSource().getConnection();
                  Statement statement = connection.createStatement()) {
                 statement.execute(sql);
             }
@@ -106,7 +81,7 @@ class CopyBatchSinkIT {
         sink.write(batch(H0 + 1234, EventKind.IMPRESSION, users.toArray(String[]::new)));
 
         List<String> stored = new ArrayList<>();
-        try (Connection connection = database.dataSource().getConnection();
+        try (Connection connection = DB.dataSource().getConnection();
              Statement statement = connection.createStatement();
              ResultSet rs = statement.executeQuery("SELECT user_id, kind, (extract(epoch FROM ts) * 1000)::bigint "
                      + "FROM events")) {
@@ -117,7 +92,7 @@ class CopyBatchSinkIT {
             }
         }
         assertThat(stored).containsExactlyInAnyOrderElementsOf(users);
-        assertThat(new HourlyStats(database.dataSource()).read(H0))
+        assertThat(new HourlyStats(DB.dataSource()).read(H0))
                 .isEqualTo(new HourlyCounts(users.size(), 0, users.size()));
     }
 
@@ -135,7 +110,7 @@ class CopyBatchSinkIT {
         mixed.add(H0 + 30, "bob", EventKind.CLICK);
         sink.write(mixed);
 
-        HourlyStats stats = new HourlyStats(database.dataSource());
+        HourlyStats stats = new HourlyStats(DB.dataSource());
         assertThat(stats.read(H0)).isEqualTo(new HourlyCounts(4, 4, 3));
         assertThat(stats.read(H0 + Hours.HOUR_MS)).isEqualTo(new HourlyCounts(1, 1, 0));
         assertThat(stats.read(H0 - 3 * Hours.HOUR_MS)).isEqualTo(new HourlyCounts(1, 1, 1));
@@ -161,10 +136,10 @@ class CopyBatchSinkIT {
             sink(1_000).write(batch(H0 + 4, EventKind.CLICK, "a"));
             assertThat(sent.count()).isEqualTo(7);
         }
-        HourlyStats stats = new HourlyStats(database.dataSource());
+        HourlyStats stats = new HourlyStats(DB.dataSource());
         assertThat(stats.read(H0)).isEqualTo(new HourlyCounts(4, 6, 3));
         assertThat(stats.read(lateHour)).isEqualTo(new HourlyCounts(1, 2, 0));
-        assertThat(testDatabase.queryLong("SELECT count(*) FROM hourly_users")).isEqualTo(5);
+        assertThat(DB.queryLong("SELECT count(*) FROM hourly_users")).isEqualTo(5);
     }
 
     @Test
@@ -173,7 +148,7 @@ class CopyBatchSinkIT {
         CopyBatchSink sink = sink(0);
         sink.write(batch(H0, EventKind.CLICK, "a", "b"));
         sink.write(batch(H0, EventKind.CLICK, "b", "c"));
-        assertThat(new HourlyStats(database.dataSource()).read(H0)).isEqualTo(new HourlyCounts(3, 4, 0));
+        assertThat(new HourlyStats(DB.dataSource()).read(H0)).isEqualTo(new HourlyCounts(3, 4, 0));
     }
 
     /** Builds writer {@code writer}'s batch number {@code b}. */
@@ -220,14 +195,14 @@ class CopyBatchSinkIT {
             }
             return batch;
         });
-        HourlyStats stats = new HourlyStats(database.dataSource());
+        HourlyStats stats = new HourlyStats(DB.dataSource());
         for (long hour : new long[] {H0, H0 + Hours.HOUR_MS}) {
             String where = " FROM events WHERE ts >= to_timestamp(" + hour / 1000 + ") AND ts < to_timestamp("
                     + (hour + Hours.HOUR_MS) / 1000 + ")";
             HourlyCounts expected = new HourlyCounts(
-                    testDatabase.queryLong("SELECT count(DISTINCT user_id)" + where),
-                    testDatabase.queryLong("SELECT count(*)" + where + " AND kind = 0"),
-                    testDatabase.queryLong("SELECT count(*)" + where + " AND kind = 1"));
+                    DB.queryLong("SELECT count(DISTINCT user_id)" + where),
+                    DB.queryLong("SELECT count(*)" + where + " AND kind = 0"),
+                    DB.queryLong("SELECT count(*)" + where + " AND kind = 1"));
             assertThat(stats.read(hour)).isEqualTo(expected);
             assertThat(expected.clicks() + expected.impressions()).isEqualTo(2L * batches / 2 * usersPerBatch);
         }
@@ -248,12 +223,12 @@ class CopyBatchSinkIT {
             return batch;
         });
         long resends = written.stream().mapToLong(WriteOutcome::resendCount).sum();
-        assertThat(testDatabase.queryLong("SELECT count(*) FROM events")).isEqualTo(6_000);
-        assertThat(testDatabase.queryLong("SELECT count(*) FROM events WHERE event_key IS NOT NULL")).isEqualTo(6_000);
+        assertThat(DB.queryLong("SELECT count(*) FROM events")).isEqualTo(6_000);
+        assertThat(DB.queryLong("SELECT count(*) FROM events WHERE event_key IS NOT NULL")).isEqualTo(6_000);
         assertThat(resends).isEqualTo(2L * batches * eventsPerBatch - 6_000);
-        assertThat(testDatabase.queryLong("SELECT sum(clicks + impressions) FROM hourly_stats")).isEqualTo(6_000);
-        assertThat(testDatabase.queryLong("SELECT sum(unique_users) FROM hourly_stats"))
-                .isEqualTo(testDatabase.queryLong("SELECT count(*) FROM (SELECT DISTINCT date_trunc('hour', ts), "
+        assertThat(DB.queryLong("SELECT sum(clicks + impressions) FROM hourly_stats")).isEqualTo(6_000);
+        assertThat(DB.queryLong("SELECT sum(unique_users) FROM hourly_stats"))
+                .isEqualTo(DB.queryLong("SELECT count(*) FROM (SELECT DISTINCT date_trunc('hour', ts), "
                         + "user_id FROM events) pairs"));
     }
 
@@ -263,15 +238,15 @@ class CopyBatchSinkIT {
         EventBatch batch = batch(H0, EventKind.CLICK, "a", "b");
         sink.write(batch);
         sink.write(batch); // same id: as if the COMMIT reply had been lost and the writer retried
-        assertThat(testDatabase.queryLong("SELECT count(*) FROM events")).isEqualTo(2);
-        assertThat(new HourlyStats(database.dataSource()).read(H0)).isEqualTo(new HourlyCounts(2, 2, 0));
+        assertThat(DB.queryLong("SELECT count(*) FROM events")).isEqualTo(2);
+        assertThat(new HourlyStats(DB.dataSource()).read(H0)).isEqualTo(new HourlyCounts(2, 2, 0));
     }
 
     @Test
     void storesDeadLettersWithTheirReason() throws Exception {
         CopyBatchSink sink = sink(1_000);
         sink.deadLetter(batch(H0 + 7, EventKind.CLICK, "bad\tuser"), "23514 violates check constraint");
-        assertThat(testDatabase.queryLong("SELECT count(*) FROM dead_letters WHERE ts_ms = " + (H0 + 7)
+        assertThat(DB.queryLong("SELECT count(*) FROM dead_letters WHERE ts_ms = " + (H0 + 7)
                 + " AND convert_from(user_id, 'UTF8') = E'bad\\tuser' AND reason LIKE '23514%'")).isEqualTo(1);
     }
 

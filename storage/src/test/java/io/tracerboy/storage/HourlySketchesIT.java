@@ -7,16 +7,13 @@ import io.tracerboy.ingest.EventBatch;
 import io.tracerboy.ingest.EventKind;
 import io.tracerboy.ingest.Hours;
 import io.tracerboy.ingest.TransientWriteException;
-import io.tracerboy.testsupport.TestDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Random;
 import org.apache.datasketches.hll.HllSketch;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The hourly sketches the writer keeps, read back by {@link HourlySeries} when a range is not counted exactly: the
@@ -29,33 +26,12 @@ class HourlySketchesIT {
     private static final long WEEK_START_MS = Hours.startMs(NOW_MS) - 167 * Hours.HOUR_MS;
     private static final RetentionKeeper.Retention KEPT = new RetentionKeeper.Retention(168, 168, 24);
 
-    private static TestDatabase testDatabase;
-    private static Database database;
-
-    @BeforeAll
-    static void migrate() throws Exception {
-        testDatabase = TestDatabase.create();
-        database = new Database(testDatabase.url(), null, null, 4);
-        SchemaMigrator.migrate(database, EnginePreference.AUTO);
-    }
-
-    @AfterAll
-    static void drop() throws Exception {
-        database.close();
-        testDatabase.close();
-    }
-
-    @BeforeEach
-    void empty() throws Exception {
-        try (Connection connection = database.dataSource().getConnection();
-             Statement statement = connection.createStatement()) {
-            statement.execute("TRUNCATE events, hourly_users, hourly_stats, hourly_sketches, written_batches");
-        }
-    }
+    @RegisterExtension
+    static final MigratedDatabase DB = new MigratedDatabase(4);
 
     @Test
     void aWeekEstimatedFromSketchesIsWithinItsStatedErrorOfTheExactCount() throws Exception {
-        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000, KEPT, () -> NOW_MS);
+        CopyBatchSink sink = new CopyBatchSink(DB.dataSource(), 1_000_000, KEPT, () -> NOW_MS);
         Random random = new Random(7);
         for (int hour = 0; hour < 168; hour++) {
             EventBatch batch = new EventBatch(500);
@@ -66,26 +42,26 @@ class HourlySketchesIT {
             sink.write(batch);
         }
         long[] week = {WEEK_START_MS, WEEK_START_MS + 168 * Hours.HOUR_MS};
-        long exact = testDatabase.queryLong("SELECT count(DISTINCT user_id) FROM hourly_users");
+        long exact = DB.queryLong("SELECT count(DISTINCT user_id) FROM hourly_users");
         assertThat(exact).isGreaterThan(30_000); // past the sketch's exact warm-up: a real estimate
 
-        HourlySeries.Uniques counted = new HourlySeries(database.dataSource(), 168).read(week, NOW_MS,
+        HourlySeries.Uniques counted = new HourlySeries(DB.dataSource(), 168).read(week, NOW_MS,
                 HourlySeries.EXACT_MAX_PAIRS_ASKED).total()
                 .uniques();
         assertThat(counted).isEqualTo(new HourlySeries.Uniques(HourlySeries.Method.EXACT, exact, exact, exact))
                 .as("at most 84 000 pairs: counted exactly");
 
-        HourlySeries.Uniques estimated = new HourlySeries(database.dataSource(), 168).read(week, NOW_MS, 0).total()
+        HourlySeries.Uniques estimated = new HourlySeries(DB.dataSource(), 168).read(week, NOW_MS, 0).total()
                 .uniques();
         assertThat(estimated.method()).isEqualTo(HourlySeries.Method.ESTIMATE);
         assertThat((double) Math.abs(estimated.value() - exact)).isLessThanOrEqualTo(
                 HourlySeries.RELATIVE_ERROR_BOUND * exact);
         assertThat(estimated.lower()).isLessThanOrEqualTo(exact);
         assertThat(estimated.upper()).isGreaterThanOrEqualTo(exact);
-        assertThat(testDatabase.queryLong("SELECT count(*) FROM hourly_sketches")).isEqualTo(168);
+        assertThat(DB.queryLong("SELECT count(*) FROM hourly_sketches")).isEqualTo(168);
 
         // Once the week's users are past retention (as read two weeks later), the sketches still answer.
-        HourlySeries.Uniques later = new HourlySeries(database.dataSource(), 168)
+        HourlySeries.Uniques later = new HourlySeries(DB.dataSource(), 168)
                 .read(week, NOW_MS + 14 * 24 * Hours.HOUR_MS, HourlySeries.EXACT_MAX_PAIRS_ASKED).total().uniques();
         assertThat(later).isEqualTo(estimated);
     }
@@ -94,17 +70,17 @@ class HourlySketchesIT {
     void theRowsOfEveryWriterOfAnHourAreUnited() throws Exception {
         long hourMs = Hours.startMs(NOW_MS);
         // Two replicas, or one before and after a restart: two writers, overlapping users.
-        CopyBatchSink first = new CopyBatchSink(database.dataSource(), 1_000_000, KEPT, () -> NOW_MS);
-        CopyBatchSink second = new CopyBatchSink(database.dataSource(), 1_000_000, KEPT, () -> NOW_MS);
+        CopyBatchSink first = new CopyBatchSink(DB.dataSource(), 1_000_000, KEPT, () -> NOW_MS);
+        CopyBatchSink second = new CopyBatchSink(DB.dataSource(), 1_000_000, KEPT, () -> NOW_MS);
         first.write(batch(hourMs, 0, 3_000));
         second.write(batch(hourMs, 2_000, 5_000));
         first.write(batch(hourMs - Hours.HOUR_MS, 0, 10));
         first.write(batch(hourMs, 4_000, 6_000)); // its own row again, users added
-        assertThat(testDatabase.queryLong("SELECT count(*) FROM hourly_sketches WHERE hour = to_timestamp("
+        assertThat(DB.queryLong("SELECT count(*) FROM hourly_sketches WHERE hour = to_timestamp("
                 + hourMs / 1000 + ")")).isEqualTo(2);
 
         long[] twoHours = {hourMs - Hours.HOUR_MS, hourMs + Hours.HOUR_MS};
-        HourlySeries.Uniques estimated = new HourlySeries(database.dataSource(), 168).read(twoHours, NOW_MS, 0)
+        HourlySeries.Uniques estimated = new HourlySeries(DB.dataSource(), 168).read(twoHours, NOW_MS, 0)
                 .total().uniques();
         assertThat(estimated.method()).isEqualTo(HourlySeries.Method.ESTIMATE);
         assertThat((double) Math.abs(estimated.value() - 6_000)).isLessThanOrEqualTo(
@@ -116,7 +92,7 @@ class HourlySketchesIT {
     @Test
     void aBatchWhoseTransactionFailedLeavesNoUsersInTheSketch() throws Exception {
         long hourMs = Hours.startMs(NOW_MS);
-        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000, KEPT, () -> NOW_MS);
+        CopyBatchSink sink = new CopyBatchSink(DB.dataSource(), 1_000_000, KEPT, () -> NOW_MS);
         sink.write(batch(hourMs, 0, 100));
         execute("CREATE FUNCTION refuse_sketch() RETURNS trigger LANGUAGE plpgsql AS"
                 + " $$ BEGIN RAISE EXCEPTION 'refused for the test' USING ERRCODE = '40001'; END $$;"
@@ -128,7 +104,7 @@ class HourlySketchesIT {
         sink.write(batch(hourMs, 2_000, 2_100));
         // 200 users stored; 300 if the failed batch's had reached the sketch (few enough to be counted exactly).
         // Read the row itself: a series would clamp a wrong estimate to the hour's exact count.
-        try (Connection connection = database.dataSource().getConnection();
+        try (Connection connection = DB.dataSource().getConnection();
              Statement statement = connection.createStatement();
              ResultSet rs = statement.executeQuery("SELECT sketch FROM hourly_sketches")) {
             assertThat(rs.next()).isTrue();
@@ -138,7 +114,7 @@ class HourlySketchesIT {
     }
 
     private static void execute(String sql) throws Exception {
-        try (Connection connection = database.dataSource().getConnection();
+        try (Connection connection = DB.dataSource().getConnection();
              Statement statement = connection.createStatement()) {
             statement.execute(sql);
         }
@@ -147,15 +123,15 @@ class HourlySketchesIT {
     @Test
     void aRangeWhoseUsersAreGoneAndWhichHasNoSketchesIsUnknown() throws Exception {
         long hourMs = Hours.startMs(NOW_MS) - 2 * Hours.HOUR_MS;
-        CopyBatchSink sink = new CopyBatchSink(database.dataSource(), 1_000_000, KEPT, () -> NOW_MS, false);
+        CopyBatchSink sink = new CopyBatchSink(DB.dataSource(), 1_000_000, KEPT, () -> NOW_MS, false);
         sink.write(batch(hourMs, 0, 100));
         sink.write(batch(hourMs + Hours.HOUR_MS, 50, 150));
         long[] range = {hourMs, hourMs + Hours.HOUR_MS, hourMs + 2 * Hours.HOUR_MS};
-        HourlySeries.Series exact = new HourlySeries(database.dataSource(), 168).read(range, NOW_MS,
+        HourlySeries.Series exact = new HourlySeries(DB.dataSource(), 168).read(range, NOW_MS,
                 HourlySeries.EXACT_MAX_PAIRS);
         assertThat(exact.total().uniques()).isEqualTo(new HourlySeries.Uniques(HourlySeries.Method.EXACT, 150, 150,
                 150));
-        HourlySeries.Series gone = new HourlySeries(database.dataSource(), 1).read(range, NOW_MS,
+        HourlySeries.Series gone = new HourlySeries(DB.dataSource(), 1).read(range, NOW_MS,
                 HourlySeries.EXACT_MAX_PAIRS);
         assertThat(gone.total().uniques().method()).isEqualTo(HourlySeries.Method.UNKNOWN);
         assertThat(gone.buckets().get(0).uniques()).isEqualTo(new HourlySeries.Uniques(HourlySeries.Method.EXACT,
