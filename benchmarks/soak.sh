@@ -9,6 +9,8 @@
 # Timestamps: TIMESTAMPS=now (the default) dates each request's events within the 10 s before it is sent, as a tracker
 # sending what just happened does; TIMESTAMPS=hour spreads them at random over the current hour (the worst case for
 # the (ts, event_key) index: inserts land anywhere in an hour of it rather than at its right edge).
+# CONTINUE=1 keeps the mode's database as the last run left it (to see a run on a table already many GB large) and
+# writes soak-MODE-continued.*.
 # Usage: benchmarks/soak.sh MINUTES [noids|ids|keys]. Needs wrk and pg_createcluster (Debian's postgresql-15).
 # Writes benchmarks/soak/soak-MODE.csv and prints a summary; benchmarks/soak-chart.py draws docs/soak.svg from the CSVs.
 # Everything runs under nice, so that other work on the machine keeps its share; say so when you quote figures.
@@ -30,14 +32,19 @@ nice -n 10 pg_ctlcluster 15 soak start 2>/dev/null || true
 for _ in $(seq 1 100); do pg_isready -q -h 127.0.0.1 -p "$SOAK_PG_PORT" && break; sleep 0.2; done
 DB="soak_$MODE"
 psql_soak() { su postgres -c "psql -X -q -At -p $SOAK_PG_PORT $*"; }
-psql_soak "-c 'DROP DATABASE IF EXISTS $DB'" >/dev/null
-psql_soak "-c 'CREATE DATABASE $DB'" >/dev/null
+if [ "$CONTINUE" = 1 ] && [ "$(psql_soak "-c \"SELECT count(*) FROM pg_database WHERE datname = '$DB'\"")" = 1 ]; then
+    echo "continuing on $DB: $(psql_soak "-d $DB -c \"SELECT pg_size_pretty(sum(pg_total_relation_size(relid))) FROM pg_partition_tree('events')\"") of events already there"
+else
+    psql_soak "-c 'DROP DATABASE IF EXISTS $DB'" >/dev/null
+    psql_soak "-c 'CREATE DATABASE $DB'" >/dev/null
+fi
 psql_soak "-c \"ALTER USER postgres PASSWORD 'soak'\"" >/dev/null
 
 WORK=$(mktemp -d)
 mkdir -p benchmarks/soak
 TIMESTAMPS=${TIMESTAMPS:-now}
-OUT=benchmarks/soak/soak-$MODE$([ "$TIMESTAMPS" = now ] || echo "-$TIMESTAMPS-timestamps")
+CONTINUE=${CONTINUE:-0}
+OUT=benchmarks/soak/soak-$MODE$([ "$TIMESTAMPS" = now ] || echo "-$TIMESTAMPS-timestamps")$([ "$CONTINUE" = 1 ] && echo -continued)
 CSV=$OUT.csv
 cleanup() {
     kill "${WRK_PID:-}" "${TB_PID:-}" 2>/dev/null || true
@@ -93,9 +100,10 @@ KEYED=$(psql_soak "-d $DB -c 'SELECT count(*) FROM events WHERE event_key IS NOT
 REQUESTS=$(psql_soak "-d $DB -c 'SELECT count(*) FROM request_keys'")
 kill -TERM "$TB_PID"; wait "$TB_PID" || true; TB_PID=
 
-python3 - "$CSV" "$MODE" "$MINUTES" "$ROWS" "$KEYED" "$REQUESTS" <<'PY' | tee "$OUT.txt"
+python3 - "$CSV" "$MODE" "$MINUTES" "$ROWS" "$KEYED" "$REQUESTS" "$CONTINUE" <<'PY' | tee "$OUT.txt"
 import csv, sys
-path, mode, minutes, rows, keyed, requests = sys.argv[1], sys.argv[2], int(sys.argv[3]), *map(int, sys.argv[4:])
+path, mode, minutes, rows, keyed, requests, continued = (sys.argv[1], sys.argv[2], int(sys.argv[3]),
+                                                         *map(int, sys.argv[4:]))
 # Only samples taken while wrk was sending: the one after it stopped covers idle time.
 samples = [s for s in csv.DictReader(open(path)) if int(s["seconds"]) <= minutes * 60 + 5]
 t = [int(s["seconds"]) for s in samples]
@@ -109,7 +117,10 @@ l = (total[iend] - total[i0]) / (t[iend] - t[i0])
 events_bytes = int(samples[-1]["events_bytes"])
 print(f"soak {mode}, {minutes} min: {rows} rows committed, {total[iend] / t[iend]:.0f} rows/s sustained;"
       f" first minute {f:.0f}/s, last minute {l:.0f}/s, last/first {l / f:.2f}")
-print(f"events: {events_bytes / 1e6:.0f} MB, {events_bytes / max(rows, 1):.1f} bytes per event with its indexes"
+# Continued, the tables hold earlier runs' rows too: per event only where every row is counted (the keyed ones).
+held = (keyed or 0) if continued else rows
+print(f"events: {events_bytes / 1e6:.0f} MB" + (f", {events_bytes / held:.1f} bytes per event with its indexes"
+      if held else " (with the earlier runs' rows)")
       + (f"; {keyed} keyed rows" if keyed else "") + (f"; request_keys {requests} rows,"
       f" {int(samples[-1]['request_keys_bytes']) / max(requests, 1):.0f} bytes per request" if requests else ""))
 PY
