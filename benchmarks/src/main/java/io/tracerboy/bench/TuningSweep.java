@@ -47,7 +47,13 @@ public final class TuningSweep {
     /** Batch size and flush interval of the {@code FLUSH_INTERVAL_MS=auto} run ({@code TARGET_LAG_MS} 100). */
     private static final int AUTO = -1;
     private static final int TARGET_LAG_MS = 100;
-    private static final long PROBE_HOUR_START_MS = 1_262_304_000_000L; // 2010-01-01T00:00Z, used by nothing else
+    /**
+     * Whole past hours inside the retention (events older than EVENT_RETENTION_HOURS are refused with a 400): wrk's
+     * load in one (dated up to an hour after its start), its warm-up in the hour before, the lag probe's markers in an
+     * hour of their own. Each run has a database of its own, so runs share them.
+     */
+    private static final long LOAD_HOUR_START_MS = Hours.startMs(System.currentTimeMillis()) - 2 * Hours.HOUR_MS;
+    private static final long PROBE_HOUR_START_MS = LOAD_HOUR_START_MS - 2 * Hours.HOUR_MS;
 
     private record Result(String load, int batchSize, int flushMs, double eventsPerSecond, double postP50Ms,
                           double postP99Ms, double lagP50Ms, double lagP99Ms, double commitsPerSecond) {
@@ -90,7 +96,7 @@ public final class TuningSweep {
     private static Result measure(String adminUrl, String load, int batchSize, int flushMs, int seconds)
             throws Exception {
         String url = TestDatabase.create(adminUrl).url(); // fresh per run; dropped with the embedded server
-        long hourMs = 1_577_836_800_000L + (long) (Math.random() * 8_000) * Hours.HOUR_MS;
+        long hourMs = LOAD_HOUR_START_MS;
         try (TracerboyServer server = TracerboyServer.start(TracerboyConfig.load(new String[0], new Properties(),
                 Map.of("DATABASE_URL", url, "PORT", "0", "BIND_ADDRESS", "127.0.0.1",
                         "BATCH_SIZE", Integer.toString(batchSize == AUTO ? 10_000 : batchSize), "FLUSH_INTERVAL_MS",
@@ -115,6 +121,12 @@ public final class TuningSweep {
             double rows = (server.stats().rowsWritten() - rowsBefore) / elapsed;
             List<Double> sorted = new ArrayList<>(lags);
             Collections.sort(sorted);
+            // Refused events or markers would otherwise be charted as figures (a marker's wait ends at 10 s).
+            if (rows == 0 || sorted.isEmpty() || sorted.get(sorted.size() - 1) >= 10_000) {
+                throw new IllegalStateException(load + " " + batchSize + "/" + flushMs + ": " + Math.round(rows)
+                        + " events/s written, " + sorted.size() + " lag probes, the longest "
+                        + (sorted.isEmpty() ? "-" : Math.round(sorted.get(sorted.size() - 1))) + " ms: refused?");
+            }
             return new Result(load, batchSize, flushMs, Math.round(rows), Double.parseDouble(wrk.get(
                     "TB_P50_US")) / 1000,
                     Double.parseDouble(wrk.get("TB_P99_US")) / 1000, percentile(sorted, 50), percentile(sorted, 99),
