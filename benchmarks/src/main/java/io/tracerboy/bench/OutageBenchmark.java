@@ -46,7 +46,10 @@ public final class OutageBenchmark {
             embedded = EmbeddedDatabase.start(Files.createTempDirectory("tracerboy-outage"));
             url = embedded.jdbcUrl();
         }
-        long hour = Hours.startMs(1_500_000_000_000L + System.nanoTime() % 1_000_000 * Hours.HOUR_MS);
+        // A whole past hour inside the retention (older events are refused), one of 148 so that runs on one
+        // DATABASE_URL seldom share an hour; events are dated up to an hour after its start.
+        long hour = Hours.startMs(System.currentTimeMillis()) - (2 + Math.floorMod(System.nanoTime(), 148))
+                * Hours.HOUR_MS;
         try (TcpProxy proxy = new TcpProxy(url);
              TracerboyServer server = TracerboyServer.start(TracerboyConfig.load(new String[0], new Properties(),
                      Map.of("DATABASE_URL", proxy.proxiedUrl(url), "PORT", "0", "BIND_ADDRESS", "127.0.0.1",
