@@ -119,9 +119,7 @@ public final class HourlySeries {
      * has at most {@code exactMaxPairs} (hour, user) pairs.
      */
     public Series read(long[] boundariesMs, long nowMs, long exactMaxPairs) throws SQLException {
-        long fromMs = boundariesMs[0];
-        long toMs = boundariesMs[boundariesMs.length - 1];
-        if (recent != null && (toMs - fromMs) / Hours.HOUR_MS <= RecentHours.MAX_HOURS) {
+        if (heldInMemory(boundariesMs)) {
             Series known = fromMemory(boundariesMs, nowMs, exactMaxPairs, true);
             if (known != null) {
                 return known;
@@ -136,9 +134,7 @@ public final class HourlySeries {
      * I/O thread. Null otherwise, and then {@link #read} (which may block) is to be called instead.
      */
     public Series readIfInMemory(long[] boundariesMs, long nowMs, long exactMaxPairs) {
-        long fromMs = boundariesMs[0];
-        long toMs = boundariesMs[boundariesMs.length - 1];
-        if (recent == null || (toMs - fromMs) / Hours.HOUR_MS > RecentHours.MAX_HOURS) {
+        if (!heldInMemory(boundariesMs)) {
             return null;
         }
         try {
@@ -146,6 +142,12 @@ public final class HourlySeries {
         } catch (SQLException cannotHappen) {
             throw new IllegalStateException(cannotHappen);
         }
+    }
+
+    /** Whether {@link #recent} is there and holds as many hours as the range has. */
+    private boolean heldInMemory(long[] boundariesMs) {
+        return recent != null
+                && (boundariesMs[boundariesMs.length - 1] - boundariesMs[0]) / Hours.HOUR_MS <= RecentHours.MAX_HOURS;
     }
 
     /**
@@ -188,8 +190,8 @@ public final class HourlySeries {
                 return null;
             }
             if (range.needsSketches(nowMs)) {
-                range.hours.forEach((hourMs, counts) -> {
-                    if (counts.uniqueUsers() > 0 && !known.get(hourMs).sketchComplete()) {
+                range.hours.keySet().forEach(hourMs -> {
+                    if (known.get(hourMs).sketchToRead()) {
                         incomplete.add(hourMs);
                     }
                 });
@@ -240,7 +242,7 @@ public final class HourlySeries {
                     List<Long> incomplete = new ArrayList<>();
                     for (long hourMs = fromMs; hourMs < toMs; hourMs += Hours.HOUR_MS) {
                         RecentHours.Hour hour = recent.get(hourMs);
-                        if (hour.counts().uniqueUsers() > 0 && !hour.sketchComplete()) {
+                        if (hour.sketchToRead()) {
                             incomplete.add(hourMs);
                         }
                     }

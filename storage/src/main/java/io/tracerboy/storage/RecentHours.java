@@ -36,6 +36,11 @@ public final class RecentHours {
             return sketchUsers == counts.uniqueUsers();
         }
 
+        /** It has users, and its sketch is not known to hold them all: an estimate must read its sketch rows first. */
+        boolean sketchToRead() {
+            return counts.uniqueUsers() > 0 && !sketchComplete();
+        }
+
         boolean freshAt(long nowNanos, long ttlNanos) {
             return read && nowNanos - readAtNanos <= ttlNanos;
         }
