@@ -18,6 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 MINUTES=${1:?usage: benchmarks/soak.sh MINUTES [noids|ids|keys]}
 MODE=${2:-noids}
+CONTINUE=${CONTINUE:-0}
 case "$MODE" in noids|ids|keys) ;; *) echo "mode: expected noids, ids or keys, found '$MODE'" >&2; exit 2;; esac
 SOAK_PG_PORT=${SOAK_PG_PORT:-5450}
 source benchmarks/ports.sh
@@ -32,8 +33,9 @@ nice -n 10 pg_ctlcluster 15 soak start 2>/dev/null || true
 for _ in $(seq 1 100); do pg_isready -q -h 127.0.0.1 -p "$SOAK_PG_PORT" && break; sleep 0.2; done
 DB="soak_$MODE"
 psql_soak() { su postgres -c "psql -X -q -At -p $SOAK_PG_PORT $*"; }
+size() { psql_soak "-d $DB -c \"SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('$1')\""; }
 if [ "$CONTINUE" = 1 ] && [ "$(psql_soak "-c \"SELECT count(*) FROM pg_database WHERE datname = '$DB'\"")" = 1 ]; then
-    echo "continuing on $DB: $(psql_soak "-d $DB -c \"SELECT pg_size_pretty(sum(pg_total_relation_size(relid))) FROM pg_partition_tree('events')\"") of events already there"
+    echo "continuing on $DB: $(( $(size events) / 1000000 )) MB of events already there"
 else
     psql_soak "-c 'DROP DATABASE IF EXISTS $DB'" >/dev/null
     psql_soak "-c 'CREATE DATABASE $DB'" >/dev/null
@@ -43,8 +45,7 @@ psql_soak "-c \"ALTER USER postgres PASSWORD 'soak'\"" >/dev/null
 WORK=$(mktemp -d)
 mkdir -p benchmarks/soak
 TIMESTAMPS=${TIMESTAMPS:-now}
-CONTINUE=${CONTINUE:-0}
-OUT=benchmarks/soak/soak-$MODE$([ "$TIMESTAMPS" = now ] || echo "-$TIMESTAMPS-timestamps")$([ "$CONTINUE" = 1 ] && echo -continued)
+OUT=benchmarks/soak/soak-$MODE$([ "$TIMESTAMPS" = now ] || echo "-$TIMESTAMPS-timestamps")$([ "$CONTINUE" != 1 ] || echo -continued)
 CSV=$OUT.csv
 cleanup() {
     kill "${WRK_PID:-}" "${TB_PID:-}" 2>/dev/null || true
@@ -74,7 +75,6 @@ DATABASE_URL="jdbc:postgresql://127.0.0.1:$SOAK_PG_PORT/$DB?user=postgres&passwo
 TB_PID=$!
 for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$TB_PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 metric() { curl -fs "http://127.0.0.1:$TB_PORT/metrics" | awk -v k="$1" '$1 == k {printf "%d", $2}'; }
-size() { psql_soak "-d $DB -c \"SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('$1')\""; }
 
 IDS=$([ "$MODE" = ids ] && echo uuid || echo 0)
 KEYS=$([ "$MODE" = keys ] && echo 1 || echo 0)
@@ -118,7 +118,7 @@ events_bytes = int(samples[-1]["events_bytes"])
 print(f"soak {mode}, {minutes} min: {rows} rows committed, {total[iend] / t[iend]:.0f} rows/s sustained;"
       f" first minute {f:.0f}/s, last minute {l:.0f}/s, last/first {l / f:.2f}")
 # Continued, the tables hold earlier runs' rows too: per event only where every row is counted (the keyed ones).
-held = (keyed or 0) if continued else rows
+held = keyed if continued else rows
 print(f"events: {events_bytes / 1e6:.0f} MB" + (f", {events_bytes / held:.1f} bytes per event with its indexes"
       if held else " (with the earlier runs' rows)")
       + (f"; {keyed} keyed rows" if keyed else "") + (f"; request_keys {requests} rows,"
