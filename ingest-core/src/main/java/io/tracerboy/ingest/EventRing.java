@@ -1,5 +1,6 @@
 package io.tracerboy.ingest;
 
+import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.InsufficientCapacityException;
 import com.lmax.disruptor.RingBuffer;
@@ -39,7 +40,10 @@ public final class EventRing {
         if (Integer.bitCount(ringSizeSlots) != 1) {
             throw new IllegalArgumentException("ringSizeSlots must be a power of two: " + ringSizeSlots);
         }
-        this.ringBuffer = RingBuffer.createMultiProducer(EventSlot::new, ringSizeSlots);
+        // The consumer polls (EventPoller) and parks itself (parkConsumer): nothing waits on the ring's barrier, so its
+        // wait strategy only signals, on every publish; the default (BlockingWaitStrategy) makes that a lock and a
+        // notifyAll the IO threads contend on. This strategy's signal does nothing, and its wait is never called.
+        this.ringBuffer = RingBuffer.createMultiProducer(EventSlot::new, ringSizeSlots, new BusySpinWaitStrategy());
         this.poller = ringBuffer.newPoller();
         this.ringBuffer.addGatingSequences(poller.getSequence());
         this.nanoClock = nanoClock;
