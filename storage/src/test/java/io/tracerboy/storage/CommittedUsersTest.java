@@ -26,6 +26,17 @@ class CommittedUsersTest {
     }
 
     @Test
+    void anHourLookedUpBeforeItsFirstUsersSeesThemOnceAdded() {
+        assertThat(users.contains(CURRENT_HOUR_START_MS, "alice")).isFalse(); // the hour is looked up: none yet
+        users.addAll(Map.of(CURRENT_HOUR_START_MS, Set.of("alice")));
+        assertThat(users.contains(CURRENT_HOUR_START_MS, "alice")).isTrue();
+
+        nowMs += 3 * Hours.HOUR_MS; // the hour falls out of the window at the next addAll
+        users.addAll(Map.of(CURRENT_HOUR_START_MS + 3 * Hours.HOUR_MS, Set.of("bob")));
+        assertThat(users.contains(CURRENT_HOUR_START_MS, "alice")).isFalse();
+    }
+
+    @Test
     void remembersThePreviousTwoHoursTheCurrentAndTheNext() {
         for (long hour = -3; hour <= 2; hour++) {
             users.addAll(Map.of(CURRENT_HOUR_START_MS + hour * Hours.HOUR_MS, Set.of("u")));
