@@ -50,11 +50,7 @@ final class CommittedUsers {
         while (!usersByHour.isEmpty() && usersByHour.firstKey() < firstHourMs) {
             pairs -= usersByHour.pollFirstEntry().getValue().size();
         }
-        boolean full = false;
         for (Map.Entry<Long, ? extends Set<String>> entry : committed.entrySet()) {
-            if (full) {
-                break;
-            }
             long hour = entry.getKey();
             if (hour < firstHourMs || hour > lastHourMs) {
                 continue; // a late or far-future event: not worth remembering
@@ -62,18 +58,22 @@ final class CommittedUsers {
             UserSet users = usersByHour.computeIfAbsent(hour, h -> new UserSet());
             for (String user : entry.getValue()) {
                 if (!users.hasRoomFor(user)) {
-                    full = true; // one hour's ids fill the largest array: forget everything, as past the bound
-                    break;
+                    forgetAll(); // one hour's ids fill the largest array: as past the bound
+                    return;
                 }
                 if (users.add(user)) {
                     pairs++;
                 }
             }
         }
-        if (full || pairs > maxPairs) {
-            usersByHour.clear();
-            pairs = 0;
+        if (pairs > maxPairs) {
+            forgetAll();
         }
+    }
+
+    private void forgetAll() {
+        usersByHour.clear();
+        pairs = 0;
     }
 
     long pairs() {
