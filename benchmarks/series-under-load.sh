@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Latency of GET /analytics/series (the last 24 hours: 24 hourly buckets and their total) under the usual POST load,
 # with wrk (C, light on CPU) rather than a JVM load generator: one wrk sends paced POSTs (64 connections, one per 3 ms
-# each: ~16 000/s, 95% current hour, 100 000 users), a second wrk sends paced series requests (8 connections, one per
-# 10 ms each: ~800/s) and reports their latency alone. Modelled on get-under-load.sh.
+# each: ~16 000/s, 100 000 users; 95 % in the current hour, 5 % spread over the 23 hours before it, so every bucket has
+# users and the day's total is an estimate united from 24 hours' sketches), a second wrk sends paced series requests
+# (8 connections, one per 10 ms each: ~800/s) and reports their latency alone. Modelled on get-under-load.sh.
 # Usage: benchmarks/series-under-load.sh [seconds]. Environment: TB_PORT (default: a free port; benchmarks/ports.sh),
-# POST_DELAY_MS (3), SERIES_PATH (unset; /healthz measures a constant answer instead, the machine's floor).
+# POST_DELAY_MS (3), PAST_SHARE (5: the percentage of POSTs dated in the 23 hours before this one; 0: all in this
+# hour, as before 2026-12-07), SERIES_PATH (unset; /healthz measures a constant answer instead, the machine's floor).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-20}
 POST_DELAY_MS=${POST_DELAY_MS:-3}  # per POST connection: 3 ms is ~16 000 POST/s over 64 connections
+export PAST_SHARE=${PAST_SHARE:-5}
 source benchmarks/ports.sh
 JAR=http-edge/target/tracerboy.jar
 [ -f "$JAR" ] || mvn -B -q package -DskipTests

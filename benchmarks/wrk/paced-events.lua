@@ -4,6 +4,8 @@
 local hour_ms = tonumber(os.getenv("HOUR_MS") or "") or math.floor(os.time() / 3600) * 3600000 -- default: this hour
 local delay_ms = tonumber(os.getenv("DELAY_MS") or "3")
 local burst = os.getenv("BURST") == "1"
+-- PAST_SHARE=5 dates 5 % of the events (at random) in one of the 23 hours before HOUR_MS instead, as late events do.
+local past_share = tonumber(os.getenv("PAST_SHARE") or "0")
 local counter = 0
 
 function init(args)
@@ -20,7 +22,11 @@ end
 function request()
   counter = counter + 1
   local kind = (counter % 10 == 0) and "click" or "impression"
-  return wrk.format("POST", "/analytics?timestamp=" .. (hour_ms + counter % 3600000)
+  local ts = hour_ms + counter % 3600000
+  if past_share > 0 and math.random(100) <= past_share then
+    ts = ts - (1 + counter % 23) * 3600000
+  end
+  return wrk.format("POST", "/analytics?timestamp=" .. ts
       .. "&user=u" .. (counter % 100000) .. "&event=" .. kind)
 end
 

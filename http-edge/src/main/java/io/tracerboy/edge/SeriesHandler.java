@@ -8,10 +8,13 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -25,11 +28,15 @@ import org.slf4j.LoggerFactory;
 final class SeriesHandler implements HttpHandler {
     static final String TEXT_CSV = "text/csv; charset=utf-8";
     private static final Logger log = LoggerFactory.getLogger(SeriesHandler.class);
+    /** Queries whose answers are kept (a few KiB each). */
+    static final int ANSWERS_KEPT = 64;
 
     private final HourlySeries series;
     private final LongSupplier millisClock;
     private final BooleanSupplier migrated;
     private final BooleanSupplier databaseReachable;
+    /** The last answer rendered per query, with the series it rendered; all forgotten past {@link #ANSWERS_KEPT}. */
+    private final ConcurrentHashMap<AnswerKey, Answer> answers = new ConcurrentHashMap<>();
 
     SeriesHandler(HourlySeries series, LongSupplier millisClock, BooleanSupplier migrated,
                   BooleanSupplier databaseReachable) {
@@ -78,14 +85,36 @@ final class SeriesHandler implements HttpHandler {
         });
     }
 
-    private static void send(HttpServerExchange exchange, HourlySeries.Series read, SeriesQuery query, boolean csv) {
-        if (csv) {
-            exchange.setStatusCode(200);
-            exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, TEXT_CSV);
-            exchange.getResponseSender().send(csv(read, query.zone()));
-        } else {
-            JsonReplies.send(exchange, 200, json(read, query));
+    private void send(HttpServerExchange exchange, HourlySeries.Series read, SeriesQuery query, boolean csv) {
+        exchange.setStatusCode(200);
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, csv ? TEXT_CSV : "application/json");
+        exchange.getResponseSender().send(answer(read, query, csv));
+    }
+
+    /**
+     * The answer's bytes: the last ones rendered for the same query if the series is equal to the one they rendered
+     * (a dashboard asks again and again, and between two commits nothing changes), else rendered anew.
+     */
+    private ByteBuffer answer(HourlySeries.Series read, SeriesQuery query, boolean csv) {
+        long[] boundaries = query.boundariesMs();
+        AnswerKey key = new AnswerKey(boundaries[0], boundaries[query.buckets()], query.interval(), query.zone(), csv);
+        Answer last = answers.get(key);
+        if (last != null && last.series().equals(read)) {
+            return last.body().duplicate();
         }
+        String text = csv ? csv(read, query.zone()) : json(read, query) + "\n";
+        ByteBuffer body = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)).asReadOnlyBuffer();
+        if (answers.size() >= ANSWERS_KEPT) {
+            answers.clear();
+        }
+        answers.put(key, new Answer(read, body));
+        return body.duplicate();
+    }
+
+    private record AnswerKey(long fromMs, long toMs, SeriesQuery.Interval interval, ZoneId zone, boolean csv) {
+    }
+
+    private record Answer(HourlySeries.Series series, ByteBuffer body) {
     }
 
     private static boolean accepts(HttpServerExchange exchange, String type) {

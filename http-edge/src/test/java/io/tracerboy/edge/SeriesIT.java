@@ -149,6 +149,30 @@ class SeriesIT {
     }
 
     @Test
+    void anAnswerAskedAgainIsTheSameUntilACommitChangesItsSeriesAndThenShowsTheNewEvent() throws Exception {
+        long fromMs = Hours.startMs(NOW_MS) - 23 * Hours.HOUR_MS;
+        String day = "/analytics/series?from=" + fromMs + "&to=" + NOW_MS;
+        String json = send(server, "GET", day).body();
+        List<String> rows = csv(day);
+        assertThat(send(server, "GET", day).body()).isEqualTo(json);
+        assertThat(csv(day)).isEqualTo(rows);
+        // One click of a new user in the current hour, committed before the answer (ACK_MODE=committed).
+        post(new StringBuilder("{\"timestamp\":" + (NOW_MS - 1_000) + ",\"user\":\"one-more-user\","
+                + "\"event\":\"click\"}\n"));
+        events++;
+        List<String> after = csv(day);
+        assertThat(after.subList(1, 25)).containsExactlyElementsOf(
+                recount("date_trunc('hour', ts)", "'UTC'", fromMs, fromMs + 24 * Hours.HOUR_MS, 24, Hours.HOUR_MS));
+        String[] hourBefore = rows.get(24).split(",");
+        String[] hourAfter = after.get(24).split(",");
+        assertThat(Long.parseLong(hourAfter[1])).isEqualTo(Long.parseLong(hourBefore[1]) + 1);
+        assertThat(Long.parseLong(hourAfter[3])).isEqualTo(Long.parseLong(hourBefore[3]) + 1);
+        long totalClicksBefore = Long.parseLong(rows.get(25).split(",")[1]);
+        assertThat(Long.parseLong(after.get(25).split(",")[1])).isEqualTo(totalClicksBefore + 1);
+        assertThat(send(server, "GET", day).body()).isNotEqualTo(json).contains("\"clicks\":" + hourAfter[1] + ",");
+    }
+
+    @Test
     void jsonIsTheDefaultAndLabelsItsFigures() throws Exception {
         long hourMs = FIRST_HOUR_MS + 3 * Hours.HOUR_MS; // an empty hour, then a full one
         HttpResponse<String> response = send(server, "GET", "/analytics/series?from=" + hourMs + "&to="

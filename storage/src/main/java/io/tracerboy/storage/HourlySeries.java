@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -86,6 +87,7 @@ public final class HourlySeries {
     private final DataSource dataSource;
     private final int userRetentionHours;
     private final RecentHours recent;
+    private final RangeEstimates estimates = new RangeEstimates();
     private final AtomicBoolean refreshing = new AtomicBoolean();
     private final ExecutorService refresher = new ThreadPoolExecutor(0, 1, 1, TimeUnit.SECONDS,
             new SynchronousQueue<>(), task -> {
@@ -338,7 +340,8 @@ public final class HourlySeries {
     private final class Range {
         final long startMs;
         final long endMs;
-        final TreeMap<Long, HourlyCounts> hours;
+        /** A view of the hours' counts (never changed once the ranges are made). */
+        final SortedMap<Long, HourlyCounts> hours;
         final long exactMaxPairs;
         long clicks;
         long impressions;
@@ -349,7 +352,7 @@ public final class HourlySeries {
             this.startMs = startMs;
             this.exactMaxPairs = exactMaxPairs;
             this.endMs = endMs;
-            this.hours = new TreeMap<>(all.subMap(startMs, endMs));
+            this.hours = all.subMap(startMs, endMs);
             for (HourlyCounts counts : hours.values()) {
                 clicks += counts.clicks();
                 impressions += counts.impressions();
@@ -392,7 +395,7 @@ public final class HourlySeries {
                     }
                 }
             }
-            Union union = new Union(HourlySketches.LG_K);
+            List<HllSketch> parts = new ArrayList<>(hours.size());
             for (Map.Entry<Long, HourlyCounts> hour : hours.entrySet()) {
                 if (hour.getValue().uniqueUsers() == 0) {
                     continue;
@@ -401,12 +404,16 @@ public final class HourlySeries {
                 if (sketch == null) {
                     return Uniques.UNKNOWN;
                 }
-                union.update(sketch);
+                parts.add(sketch);
             }
+            HllSketch[] united = parts.toArray(new HllSketch[0]);
+            // From memory (no connection) the sketches are RecentHours' own, so the last union of the same ones holds.
+            RangeEstimates.Estimate union = connection == null ? estimates.estimate(startMs, endMs, united)
+                    : RangeEstimates.unite(united);
             // The hours' exact counts bound it too: at least the busiest hour's users, at most all hours' added up.
-            long estimate = clamp(Math.round(union.getEstimate()));
-            long lower = clamp((long) Math.floor(union.getLowerBound(BOUND_STD_DEVS)));
-            long upper = clamp((long) Math.ceil(union.getUpperBound(BOUND_STD_DEVS)));
+            long estimate = clamp(Math.round(union.estimate()));
+            long lower = clamp((long) Math.floor(union.lower()));
+            long upper = clamp((long) Math.ceil(union.upper()));
             return new Uniques(Method.ESTIMATE, estimate, lower, upper);
         }
 
