@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
  * {@code GET /analytics/series}: validates the query on the IO thread, then reads the buckets on a worker thread
  * ({@link HourlySeries}) and answers JSON, or CSV to a client that accepts {@code text/csv}. Every bucket is present,
  * zeros included; unique users say whether they are exact, and an estimate carries its bounds and relative error.
+ * The last answer's bytes per query are kept while the series they rendered is equal to the one read.
  */
 final class SeriesHandler implements HttpHandler {
     static final String TEXT_CSV = "text/csv; charset=utf-8";

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link RangeEstimates} unites a range's sketches again only when one of them is another object: the same objects
  * give the same estimate without a union, a replaced sketch (as each commit replaces its hour's) gives the new union's
- * estimate, ranges do not share estimates, and past {@link RangeEstimates#KEPT} ranges the oldest are forgotten.
+ * estimate, ranges do not share estimates, and past {@link RangeEstimates#KEPT} ranges all are forgotten.
  */
 class RangeEstimatesTest {
     private static final long DAY = 1_796_083_200_000L;
