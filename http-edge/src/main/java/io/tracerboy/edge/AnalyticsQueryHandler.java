@@ -4,6 +4,7 @@ import io.tracerboy.ingest.AnalyticsQuery;
 import io.tracerboy.ingest.InvalidRequestException;
 import io.tracerboy.storage.HourlyCounts;
 import io.tracerboy.storage.HourlyStats;
+import io.tracerboy.storage.RecentHours;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.SameThreadExecutor;
@@ -19,8 +20,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code GET /analytics}: validates the query on the IO thread and answers from the {@link HourlyCountsCache} when it
- * is current; otherwise looks the hour up in {@code hourly_stats} on a worker thread. Answers the three-line summary of
+ * {@code GET /analytics}: validates the query on the IO thread and answers from {@link RecentHours} when the hour is
+ * fresh there (read at most {@code GET_CACHE_TTL_MS} ago, this process's commits since merged in: so its own writes
+ * are always visible, a committed-mode {@code 204} included); otherwise looks the hour up in {@code hourly_stats} on a
+ * worker thread, and tells {@link RecentHours} what it read. Answers the three-line summary of
  * that UTC hour, or {@code 503} in its own words, never the driver's or the pool's: at once before the first migration
  * and while the database probe sees the database away, and after {@link #LOOKUP_TIMEOUT_MS} at most otherwise.
  */
@@ -40,17 +43,17 @@ final class AnalyticsQueryHandler implements HttpHandler {
     private final HourlyStats hourlyStats;
     private final LongSupplier millisClock;
     private final TracerboyMetrics metrics;
-    private final HourlyCountsCache cache;
+    private final RecentHours recent;
     private final BooleanSupplier migrated;
     private final BooleanSupplier databaseReachable;
     private final AtomicLong lastFailureLoggedNanos = new AtomicLong(System.nanoTime() - FAILURE_LOG_INTERVAL_NANOS);
 
     AnalyticsQueryHandler(HourlyStats hourlyStats, LongSupplier millisClock, TracerboyMetrics metrics,
-                          HourlyCountsCache cache, BooleanSupplier migrated, BooleanSupplier databaseReachable) {
+                          RecentHours recent, BooleanSupplier migrated, BooleanSupplier databaseReachable) {
         this.hourlyStats = hourlyStats;
         this.millisClock = millisClock;
         this.metrics = metrics;
-        this.cache = cache;
+        this.recent = recent;
         this.migrated = migrated;
         this.databaseReachable = databaseReachable;
     }
@@ -70,10 +73,10 @@ final class AnalyticsQueryHandler implements HttpHandler {
             unavailable(exchange, NOT_MIGRATED);
             return;
         }
-        HourlyCounts cached = cache.get(hourStartMs);
-        if (cached != null) {
-            // Current as of this process's last commit: answered on the IO thread, no database round trip.
-            Replies.text(exchange, 200, body(cached));
+        HourlyCounts fresh = recent.freshCounts(hourStartMs);
+        if (fresh != null) {
+            // Read within the time-to-live, with this process's commits merged in: answered on the IO thread.
+            Replies.text(exchange, 200, body(fresh));
             metrics.getRequests.labelValues("200").inc();
             return;
         }
@@ -85,8 +88,8 @@ final class AnalyticsQueryHandler implements HttpHandler {
         // Suspended, then answered once, by whichever comes first: the lookup on a worker or its deadline.
         exchange.dispatch(SameThreadExecutor.INSTANCE, () -> {
             long startNanos = System.nanoTime();
-            long generation = cache.generation();
-            CompletableFuture.supplyAsync(() -> read(hourStartMs, generation, startNanos),
+            long readStartNanos = recent.nanoTime();
+            CompletableFuture.supplyAsync(() -> read(hourStartMs, readStartNanos),
                             exchange.getConnection().getWorker())
                     .orTimeout(LOOKUP_TIMEOUT_MS, TimeUnit.MILLISECONDS)
                     .whenComplete((counts, failure) -> answer(exchange, counts, failure, startNanos));
@@ -99,10 +102,10 @@ final class AnalyticsQueryHandler implements HttpHandler {
                 + counts.impressions() + "\n";
     }
 
-    private HourlyCounts read(long hourStartMs, long generation, long startNanos) {
+    private HourlyCounts read(long hourStartMs, long readStartNanos) {
         try {
             HourlyCounts counts = hourlyStats.read(hourStartMs);
-            cache.put(hourStartMs, counts, generation, startNanos);
+            recent.readStats(hourStartMs, counts, readStartNanos);
             return counts;
         } catch (SQLException e) {
             throw new CompletionException(e);

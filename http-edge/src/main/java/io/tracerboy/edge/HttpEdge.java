@@ -56,13 +56,11 @@ final class HttpEdge {
                 config.get(Setting.MAX_BATCH_BYTES), new IdempotencyKeys(database.dataSource(),
                 config.get(Setting.EVENT_ID_RETENTION_HOURS), millisClock));
         ReadinessHandler readiness = new ReadinessHandler(state, stats, database::lastKnownReachable);
-        HourlyCountsCache cache = new HourlyCountsCache(stats::commitGeneration, System::nanoTime,
-                TimeUnit.MILLISECONDS.toNanos(config.get(Setting.GET_CACHE_TTL_MS)));
-        HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource()), millisClock,
-                metrics, cache, () -> state.migrated, database::lastKnownReachable);
         WriterPolicy writerPolicy = new WriterPolicy(consumer);
         RecentHours recentHours = pipeline.recentHours();
-        Reconfigurable seriesTtl = new Reconfigurable() {
+        HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource()), millisClock,
+                metrics, recentHours, () -> state.migrated, database::lastKnownReachable);
+        Reconfigurable recentTtl = new Reconfigurable() {
             @Override
             public Set<Setting<?>> reconfigurableSettings() {
                 return Set.of(Setting.GET_CACHE_TTL_MS);
@@ -73,7 +71,7 @@ final class HttpEdge {
                 recentHours.setTtlNanos(TimeUnit.MILLISECONDS.toNanos(values.get(Setting.GET_CACHE_TTL_MS)));
             }
         };
-        settings = new LiveSettings(config, List.of(writerPolicy, cache, seriesTtl));
+        settings = new LiveSettings(config, List.of(writerPolicy, recentTtl));
         metrics.registerLive(settings, writerPolicy);
         String adminToken = config.adminToken();
         RetentionReport.register(metrics.registry, pipeline.retention());

@@ -111,14 +111,6 @@ public final class PipelineStats {
         return batchesWritten.get();
     }
 
-    /**
-     * A number that moves whenever this process commits a batch, for caches of aggregates: an answer read at one
-     * generation is stale once the generation moves. Moves before the committed rows are counted.
-     */
-    public long commitGeneration() {
-        return batchesWritten.get();
-    }
-
     public long writeFailures() {
         return writeFailures.get();
     }

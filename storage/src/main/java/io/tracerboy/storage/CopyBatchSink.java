@@ -3,6 +3,7 @@ package io.tracerboy.storage;
 import io.tracerboy.ingest.BatchSink;
 import io.tracerboy.ingest.CommitUnknownException;
 import io.tracerboy.ingest.EventBatch;
+import io.tracerboy.ingest.Hours;
 import io.tracerboy.ingest.RequestKey;
 import io.tracerboy.ingest.TransientWriteException;
 import io.tracerboy.ingest.WriteOutcome;
@@ -10,8 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.LongSupplier;
 import javax.sql.DataSource;
@@ -121,6 +124,14 @@ public final class CopyBatchSink implements BatchSink {
             throws SQLException {
         if (!claim(connection, batch.id())) {
             connection.rollback();
+            if (recentHours != null) {
+                // That COMMIT was never told to RecentHours: its hours are read again before they answer a GET.
+                Set<Long> hours = new HashSet<>();
+                for (int i = 0; i < batch.size(); i++) {
+                    hours.add(Hours.startMs(batch.timestampMs(i)));
+                }
+                hours.forEach(recentHours::unread);
+            }
             return WriteOutcome.ALREADY_COMMITTED; // an earlier attempt committed, only its reply was lost
         }
         // Claimed: no earlier attempt committed, and none can any more (its claim would have blocked ours).

@@ -18,7 +18,7 @@ import org.apache.datasketches.hll.Union;
  * <em>fresh</em> while its last database read started at most the time-to-live ago: that bounds how far an answer lags
  * behind other replicas, as {@code GET_CACHE_TTL_MS} does for {@code GET /analytics}. Its sketch is <em>complete</em>
  * when it is known to hold every user its count counts; otherwise it is read again before an estimate uses it.
- * Thread-safe: writers publish, worker threads read.
+ * Thread-safe: writers publish, I/O and worker threads read. {@code GET /analytics} answers one hour from it too.
  */
 public final class RecentHours {
     /** Hours held; beyond it the oldest hours are forgotten (and read again if asked for). */
@@ -47,6 +47,8 @@ public final class RecentHours {
     }
 
     private final ConcurrentHashMap<Long, Hour> hours = new ConcurrentHashMap<>();
+    /** Hours a COMMIT of this process touched without being told here ({@link #unread}), and when that was learnt. */
+    private final ConcurrentHashMap<Long, Long> unreadAtNanos = new ConcurrentHashMap<>();
     private final LongSupplier nanoClock;
     private volatile long ttlNanos;
 
@@ -65,8 +67,20 @@ public final class RecentHours {
         return ttlNanos;
     }
 
-    long nanoTime() {
+    /** This process's nanosecond clock, by which freshness is judged: taken before a read, for {@link #readStats}. */
+    public long nanoTime() {
         return nanoClock.getAsLong();
+    }
+
+    /**
+     * The hour's counts if it is fresh now (read from the database at most the time-to-live ago, with every commit of
+     * this process since merged in), else null: what {@code GET /analytics} answers without a read. Never with a
+     * time-to-live of 0.
+     */
+    public HourlyCounts freshCounts(long hourMs) {
+        long ttl = ttlNanos;
+        Hour hour = hours.get(hourMs);
+        return ttl > 0 && hour != null && hour.freshAt(nanoClock.getAsLong(), ttl) ? hour.counts() : null;
     }
 
     /**
@@ -89,13 +103,33 @@ public final class RecentHours {
     }
 
     /** A database read that started at {@code startNanos} found the hour's row ({@link HourlyCounts#ZERO}: none). */
-    void readStats(long hourMs, HourlyCounts counts, long startNanos) {
+    public void readStats(long hourMs, HourlyCounts counts, long startNanos) {
+        Long unreadAt = unreadAtNanos.get(hourMs);
+        // A read that started before an unread COMMIT may miss it: its counts are merged, but it makes nothing fresh.
+        boolean current = unreadAt == null || startNanos - unreadAt > 0;
         hours.compute(hourMs, (h, old) -> {
             Hour known = old != null ? old : Hour.UNKNOWN;
+            if (!current) {
+                return new Hour(max(known.counts(), counts), known.sketch(), known.sketchUsers(), known.read(),
+                        known.readAtNanos());
+            }
             long readAt = known.read() && known.readAtNanos() - startNanos > 0 ? known.readAtNanos() : startNanos;
             return new Hour(max(known.counts(), counts), known.sketch(), known.sketchUsers(), true, readAt);
         });
+        if (current && unreadAt != null) {
+            unreadAtNanos.remove(hourMs, unreadAt);
+        }
         forgetOldest();
+    }
+
+    /**
+     * A COMMIT of this process whose reply was lost touched the hour and was never told here: the hour is no longer
+     * fresh, so the next answer reads it first (a committed-mode {@code 204} for it comes only after this call).
+     */
+    void unread(long hourMs) {
+        unreadAtNanos.put(hourMs, nanoClock.getAsLong());
+        hours.computeIfPresent(hourMs, (h, known) -> known.read()
+                ? new Hour(known.counts(), known.sketch(), known.sketchUsers(), false, known.readAtNanos()) : known);
     }
 
     /**

@@ -47,6 +47,45 @@ class RecentHoursTest {
     }
 
     @Test
+    void getAnswersAnHourOnlyWhileFreshWithThisProcesssCommitsMergedInAndNeverWithNoTimeToLive() {
+        // Published by a commit only: another replica may have written, so GET must read first.
+        recent.committed(HOUR, new HourlyCounts(3, 1, 2), 3, null);
+        assertThat(recent.freshCounts(HOUR)).isNull();
+        recent.readStats(HOUR, new HourlyCounts(5, 2, 3), nanos.get());
+        assertThat(recent.freshCounts(HOUR)).isEqualTo(new HourlyCounts(5, 2, 3));
+        // This process commits: visible at once, no read needed.
+        recent.committed(HOUR, new HourlyCounts(6, 3, 3), 1, null);
+        assertThat(recent.freshCounts(HOUR)).isEqualTo(new HourlyCounts(6, 3, 3));
+        nanos.addAndGet(TTL + 1);
+        assertThat(recent.freshCounts(HOUR)).isNull();
+        recent.readStats(HOUR, new HourlyCounts(6, 3, 3), nanos.get());
+        recent.setTtlNanos(0);
+        assertThat(recent.freshCounts(HOUR)).as("GET_CACHE_TTL_MS=0 reads every time").isNull();
+        assertThat(recent.freshCounts(HOUR + Hours.HOUR_MS)).isNull();
+    }
+
+    @Test
+    void aCommitWhoseReplyWasLostMakesItsHourStaleAndOnlyAReadStartedAfterwardsMakesItFreshAgain() {
+        long readBefore = nanos.get();
+        recent.readStats(HOUR, new HourlyCounts(5, 2, 3), readBefore);
+        nanos.addAndGet(10);
+        // An earlier attempt's COMMIT went through; its reply was lost, so it was never published here.
+        recent.unread(HOUR);
+        assertThat(recent.freshCounts(HOUR)).isNull();
+        assertThat(recent.fresh(HOUR, HOUR + Hours.HOUR_MS, nanos.get())).isNull();
+        // A read that started before the unread COMMIT was learnt of may not hold it: merged, but not fresh.
+        recent.readStats(HOUR, new HourlyCounts(7, 3, 4), readBefore + 5);
+        assertThat(recent.freshCounts(HOUR)).isNull();
+        assertThat(recent.get(HOUR).counts()).isEqualTo(new HourlyCounts(7, 3, 4));
+        nanos.incrementAndGet();
+        recent.readStats(HOUR, new HourlyCounts(9, 4, 5), nanos.get());
+        assertThat(recent.freshCounts(HOUR)).isEqualTo(new HourlyCounts(9, 4, 5));
+        // And an hour never known stays unknown.
+        recent.unread(HOUR + Hours.HOUR_MS);
+        assertThat(recent.get(HOUR + Hours.HOUR_MS)).isSameAs(RecentHours.Hour.UNKNOWN);
+    }
+
+    @Test
     void aReadAndACommitMergeToTheSameKnowledgeInEitherOrderAndCountsNeverGoBack() {
         RecentHours other = new RecentHours(nanos::get, TTL);
         HourlyCounts read = new HourlyCounts(10, 4, 6);
