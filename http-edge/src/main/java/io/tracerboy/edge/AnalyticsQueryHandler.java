@@ -4,7 +4,6 @@ import io.tracerboy.ingest.AnalyticsQuery;
 import io.tracerboy.ingest.InvalidRequestException;
 import io.tracerboy.storage.HourlyCounts;
 import io.tracerboy.storage.HourlyStats;
-import io.tracerboy.storage.RecentHours;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.SameThreadExecutor;
@@ -20,10 +19,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code GET /analytics}: validates the query on the IO thread and answers from {@link RecentHours} when the hour is
- * fresh there (read at most {@code GET_CACHE_TTL_MS} ago, this process's commits since merged in: so its own writes
- * are always visible, a committed-mode {@code 204} included); otherwise looks the hour up in {@code hourly_stats} on a
- * worker thread, and tells {@link RecentHours} what it read. Answers the three-line summary of
+ * {@code GET /analytics}: validates the query on the IO thread and answers from memory when the hour is fresh there
+ * ({@link HourlyStats#fresh}: read at most {@code GET_CACHE_TTL_MS} ago, this process's commits since merged in, so
+ * its own writes are always visible, a committed-mode {@code 204} included); otherwise looks the hour up in
+ * {@code hourly_stats} on a worker thread. Answers the three-line summary of
  * that UTC hour, or {@code 503} in its own words, never the driver's or the pool's: at once before the first migration
  * and while the database probe sees the database away, and after {@link #LOOKUP_TIMEOUT_MS} at most otherwise.
  */
@@ -43,17 +42,15 @@ final class AnalyticsQueryHandler implements HttpHandler {
     private final HourlyStats hourlyStats;
     private final LongSupplier millisClock;
     private final TracerboyMetrics metrics;
-    private final RecentHours recent;
     private final BooleanSupplier migrated;
     private final BooleanSupplier databaseReachable;
     private final AtomicLong lastFailureLoggedNanos = new AtomicLong(System.nanoTime() - FAILURE_LOG_INTERVAL_NANOS);
 
     AnalyticsQueryHandler(HourlyStats hourlyStats, LongSupplier millisClock, TracerboyMetrics metrics,
-                          RecentHours recent, BooleanSupplier migrated, BooleanSupplier databaseReachable) {
+                          BooleanSupplier migrated, BooleanSupplier databaseReachable) {
         this.hourlyStats = hourlyStats;
         this.millisClock = millisClock;
         this.metrics = metrics;
-        this.recent = recent;
         this.migrated = migrated;
         this.databaseReachable = databaseReachable;
     }
@@ -73,7 +70,7 @@ final class AnalyticsQueryHandler implements HttpHandler {
             unavailable(exchange, NOT_MIGRATED);
             return;
         }
-        HourlyCounts fresh = recent.freshCounts(hourStartMs);
+        HourlyCounts fresh = hourlyStats.fresh(hourStartMs);
         if (fresh != null) {
             // Read within the time-to-live, with this process's commits merged in: answered on the IO thread.
             Replies.text(exchange, 200, body(fresh));
@@ -88,8 +85,7 @@ final class AnalyticsQueryHandler implements HttpHandler {
         // Suspended, then answered once, by whichever comes first: the lookup on a worker or its deadline.
         exchange.dispatch(SameThreadExecutor.INSTANCE, () -> {
             long startNanos = System.nanoTime();
-            long readStartNanos = recent.nanoTime();
-            CompletableFuture.supplyAsync(() -> read(hourStartMs, readStartNanos),
+            CompletableFuture.supplyAsync(() -> read(hourStartMs),
                             exchange.getConnection().getWorker())
                     .orTimeout(LOOKUP_TIMEOUT_MS, TimeUnit.MILLISECONDS)
                     .whenComplete((counts, failure) -> answer(exchange, counts, failure, startNanos));
@@ -102,11 +98,9 @@ final class AnalyticsQueryHandler implements HttpHandler {
                 + counts.impressions() + "\n";
     }
 
-    private HourlyCounts read(long hourStartMs, long readStartNanos) {
+    private HourlyCounts read(long hourStartMs) {
         try {
-            HourlyCounts counts = hourlyStats.read(hourStartMs);
-            recent.readStats(hourStartMs, counts, readStartNanos);
-            return counts;
+            return hourlyStats.read(hourStartMs);
         } catch (SQLException e) {
             throw new CompletionException(e);
         }

@@ -58,8 +58,8 @@ final class HttpEdge {
         ReadinessHandler readiness = new ReadinessHandler(state, stats, database::lastKnownReachable);
         WriterPolicy writerPolicy = new WriterPolicy(consumer);
         RecentHours recentHours = pipeline.recentHours();
-        HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource()), millisClock,
-                metrics, recentHours, () -> state.migrated, database::lastKnownReachable);
+        HttpHandler query = new AnalyticsQueryHandler(new HourlyStats(database.dataSource(), recentHours),
+                millisClock, metrics, () -> state.migrated, database::lastKnownReachable);
         Reconfigurable recentTtl = new Reconfigurable() {
             @Override
             public Set<Setting<?>> reconfigurableSettings() {

@@ -36,8 +36,7 @@ public final class PipelineStats {
 
     /**
      * A batch committed: {@code events} acknowledged, {@code resends} of them not stored again. One call per committed
-     * batch, on the writer thread. The commit generation moves first, so a reader that sees the rows counted also sees
-     * that the generation moved (the GET cache relies on it).
+     * batch, on the writer thread.
      */
     void onBatchCommitted(int events, int resendEvents) {
         batchesWritten.incrementAndGet();
