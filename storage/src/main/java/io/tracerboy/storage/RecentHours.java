@@ -104,21 +104,21 @@ public final class RecentHours {
 
     /** A database read that started at {@code startNanos} found the hour's row ({@link HourlyCounts#ZERO}: none). */
     public void readStats(long hourMs, HourlyCounts counts, long startNanos) {
-        Long unreadAt = unreadAtNanos.get(hourMs);
-        // A read that started before an unread COMMIT may miss it: its counts are merged, but it makes nothing fresh.
-        boolean current = unreadAt == null || startNanos - unreadAt > 0;
         hours.compute(hourMs, (h, old) -> {
             Hour known = old != null ? old : Hour.UNKNOWN;
-            if (!current) {
+            // Looked at inside the hour's compute, which unread's runs after or before, never beside.
+            Long unreadAt = unreadAtNanos.get(hourMs);
+            if (unreadAt != null && startNanos - unreadAt <= 0) {
+                // Started before an unread COMMIT was learnt of, it may miss it: merged, but it makes nothing fresh.
                 return new Hour(max(known.counts(), counts), known.sketch(), known.sketchUsers(), known.read(),
                         known.readAtNanos());
+            }
+            if (unreadAt != null) {
+                unreadAtNanos.remove(hourMs, unreadAt);
             }
             long readAt = known.read() && known.readAtNanos() - startNanos > 0 ? known.readAtNanos() : startNanos;
             return new Hour(max(known.counts(), counts), known.sketch(), known.sketchUsers(), true, readAt);
         });
-        if (current && unreadAt != null) {
-            unreadAtNanos.remove(hourMs, unreadAt);
-        }
         forgetOldest();
     }
 
@@ -127,6 +127,7 @@ public final class RecentHours {
      * fresh, so the next answer reads it first (a committed-mode {@code 204} for it comes only after this call).
      */
     void unread(long hourMs) {
+        // First the mark, then the hour: a read's compute of the hour sees the mark or is undone by this one.
         unreadAtNanos.put(hourMs, nanoClock.getAsLong());
         hours.computeIfPresent(hourMs, (h, known) -> known.read()
                 ? new Hour(known.counts(), known.sketch(), known.sketchUsers(), false, known.readAtNanos()) : known);
