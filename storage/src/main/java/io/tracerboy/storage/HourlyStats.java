@@ -28,7 +28,7 @@ import javax.sql.DataSource;
 public final class HourlyStats {
     /** Hours asked for within this long are kept fresh. */
     static final long WATCH_NANOS = TimeUnit.SECONDS.toNanos(10);
-    /** Most hours kept fresh at once; an hour past it is answered by a read each time. */
+    /** Most hours kept fresh at once; past it, the hour asked for longest ago is no longer kept fresh. */
     static final int MAX_WATCHED = 256;
     private static final String SQL =
             "SELECT unique_users, clicks, impressions FROM hourly_stats WHERE hour = to_timestamp(?)";
@@ -41,14 +41,14 @@ public final class HourlyStats {
     private final Executor refresher;
     private final ConcurrentHashMap<Long, Long> askedAtNanos = new ConcurrentHashMap<>();
     private final AtomicBoolean refreshing = new AtomicBoolean();
-    private final AtomicLong nextRefreshNanos;
+    /** When the watched hours were last read ahead of need ({@link Long#MIN_VALUE}: never). */
+    private final AtomicLong lastRefreshNanos = new AtomicLong(Long.MIN_VALUE);
 
     /** Every answer read from the database. */
     public HourlyStats(DataSource dataSource) {
         this.dataSource = dataSource;
         this.recent = null;
         this.refresher = Runnable::run;
-        this.nextRefreshNanos = new AtomicLong();
     }
 
     /** Answers from {@code recent} where it can, and keeps the hours asked for fresh there on a thread of its own. */
@@ -65,7 +65,6 @@ public final class HourlyStats {
         this.dataSource = dataSource;
         this.recent = recent;
         this.refresher = refresher;
-        this.nextRefreshNanos = new AtomicLong(recent.nanoTime());
     }
 
     /**
@@ -77,9 +76,12 @@ public final class HourlyStats {
             return null;
         }
         long nowNanos = recent.nanoTime();
-        if (askedAtNanos.size() < MAX_WATCHED || askedAtNanos.containsKey(hourStartMs)) {
-            askedAtNanos.put(hourStartMs, nowNanos);
+        if (askedAtNanos.size() >= MAX_WATCHED && !askedAtNanos.containsKey(hourStartMs)) {
+            // Full: the hour asked for longest ago makes room, so hours asked once cannot keep out those asked often.
+            askedAtNanos.entrySet().stream().min(Map.Entry.comparingByValue((a, b) -> Long.compare(a - nowNanos,
+                    b - nowNanos))).ifPresent(oldest -> askedAtNanos.remove(oldest.getKey(), oldest.getValue()));
         }
+        askedAtNanos.put(hourStartMs, nowNanos);
         HourlyCounts counts = recent.freshCounts(hourStartMs);
         refreshIfDue(nowNanos);
         return counts;
@@ -108,10 +110,11 @@ public final class HourlyStats {
     }
 
     private void refreshIfDue(long nowNanos) {
+        // Due by the time-to-live of now, so that lowering it at runtime takes effect at the next request.
         long halfTtl = recent.ttlNanos() / 2;
-        long next = nextRefreshNanos.get();
-        if (halfTtl == 0 || nowNanos - next < 0 || !nextRefreshNanos.compareAndSet(next, nowNanos + halfTtl)
-                || !refreshing.compareAndSet(false, true)) {
+        long last = lastRefreshNanos.get();
+        if (halfTtl == 0 || last != Long.MIN_VALUE && nowNanos - last < halfTtl
+                || !lastRefreshNanos.compareAndSet(last, nowNanos) || !refreshing.compareAndSet(false, true)) {
             return;
         }
         try {

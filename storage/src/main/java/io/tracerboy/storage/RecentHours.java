@@ -51,6 +51,9 @@ public final class RecentHours {
     private final ConcurrentHashMap<Long, Long> unreadAtNanos = new ConcurrentHashMap<>();
     private final LongSupplier nanoClock;
     private volatile long ttlNanos;
+    /** When an hour was last forgotten past {@link #MAX_HOURS}: reads started before make nothing fresh. */
+    private volatile long lastForgotNanos;
+    private volatile boolean forgotAny;
 
     /** {@code ttlNanos}: how long a database read of an hour is trusted (0: every answer reads first). */
     public RecentHours(LongSupplier nanoClock, long ttlNanos) {
@@ -108,8 +111,10 @@ public final class RecentHours {
             Hour known = old != null ? old : Hour.UNKNOWN;
             // Looked at inside the hour's compute, which unread's runs after or before, never beside.
             Long unreadAt = unreadAtNanos.get(hourMs);
-            if (unreadAt != null && startNanos - unreadAt <= 0) {
-                // Started before an unread COMMIT was learnt of, it may miss it: merged, but it makes nothing fresh.
+            boolean forgotSince = forgotAny && startNanos - lastForgotNanos <= 0;
+            if (forgotSince || unreadAt != null && startNanos - unreadAt <= 0) {
+                // Started before an unread COMMIT was learnt of, or before an hour was forgotten (with the commits
+                // merged into it), it may miss one: merged, but it makes nothing fresh.
                 return new Hour(max(known.counts(), counts), known.sketch(), known.sketchUsers(), known.read(),
                         known.readAtNanos());
             }
@@ -172,6 +177,9 @@ public final class RecentHours {
 
     private void forgetOldest() {
         while (hours.size() > MAX_HOURS) {
+            // First the mark, then the hour, as in unread: what was known of it (commits merged in) is gone.
+            lastForgotNanos = nanoClock.getAsLong();
+            forgotAny = true;
             hours.keySet().stream().min(Long::compare).ifPresent(hours::remove);
         }
     }

@@ -82,6 +82,38 @@ class HourlyStatsIT {
         assertThat(stats.fresh(HOUR_MS - Hours.HOUR_MS)).isEqualTo(HourlyCounts.ZERO);
     }
 
+    @Test
+    void aTimeToLiveLoweredAtRuntimeIsFollowedAtTheNextRequest() throws Exception {
+        recent.setTtlNanos(TimeUnit.SECONDS.toNanos(60));
+        otherReplica.write(batch(PAST_MS, 0, 2));
+        stats.fresh(PAST_MS); // read ahead of need at once; the next would be due in 30 s at this time-to-live
+        assertThat(stats.fresh(PAST_MS)).isEqualTo(new HourlyCounts(2, 2, 0));
+        recent.setTtlNanos(TTL);
+        otherReplica.write(batch(PAST_MS, 2, 3));
+        nanos.addAndGet(TTL / 2);
+        stats.fresh(PAST_MS); // due by the new time-to-live: read again
+        assertThat(stats.fresh(PAST_MS)).isEqualTo(new HourlyCounts(3, 3, 0));
+    }
+
+    @Test
+    void hoursAskedForOnceCannotKeepOutAnHourAskedForAgainAndAgain() throws Exception {
+        otherReplica.write(batch(PAST_MS, 0, 2));
+        for (int i = 0; i < HourlyStats.MAX_WATCHED; i++) {
+            stats.fresh(PAST_MS - 1_000L * Hours.HOUR_MS - i * Hours.HOUR_MS);
+            nanos.incrementAndGet();
+        }
+        assertThat(stats.watched()).isEqualTo(HourlyStats.MAX_WATCHED);
+        stats.fresh(PAST_MS);
+        assertThat(stats.watched()).isEqualTo(HourlyStats.MAX_WATCHED);
+        nanos.addAndGet(TTL / 2);
+        stats.fresh(PAST_MS); // the read ahead of need includes it
+        assertThat(stats.fresh(PAST_MS)).isEqualTo(new HourlyCounts(2, 2, 0));
+        long readAt = recent.get(PAST_MS).readAtNanos();
+        nanos.addAndGet(TTL / 2);
+        stats.fresh(PAST_MS);
+        assertThat(recent.get(PAST_MS).readAtNanos()).isGreaterThan(readAt);
+    }
+
     private static EventBatch batch(long hourMs, int from, int to) {
         EventBatch batch = new EventBatch(to - from);
         for (int user = from; user < to; user++) {

@@ -86,6 +86,27 @@ class RecentHoursTest {
     }
 
     @Test
+    void aReadStartedBeforeAnHourWasForgottenMakesNothingFreshForTheForgottenMayHaveHeldCommitsItLacks() {
+        // A full memory: MAX_HOURS hours from HOUR on.
+        for (int i = 0; i < RecentHours.MAX_HOURS; i++) {
+            recent.readStats(HOUR + i * Hours.HOUR_MS, HourlyCounts.ZERO, nanos.get());
+        }
+        long next = HOUR + RecentHours.MAX_HOURS * Hours.HOUR_MS;
+        long readStarted = nanos.get(); // a read of `next` starts
+        nanos.addAndGet(10);
+        // A commit of a later hour: the memory overflows, and the oldest hour is forgotten with what was merged into it
+        // (had it been `next`, a read that started before the commit would lack that commit).
+        recent.committed(next + Hours.HOUR_MS, new HourlyCounts(1, 1, 0), 1, null);
+        assertThat(recent.get(HOUR)).isSameAs(RecentHours.Hour.UNKNOWN);
+        recent.readStats(next, new HourlyCounts(5, 5, 0), readStarted);
+        assertThat(recent.get(next).counts()).isEqualTo(new HourlyCounts(5, 5, 0));
+        assertThat(recent.freshCounts(next)).as("started before the forgetting: not fresh").isNull();
+        nanos.incrementAndGet();
+        recent.readStats(next, new HourlyCounts(6, 6, 0), nanos.get());
+        assertThat(recent.freshCounts(next)).isEqualTo(new HourlyCounts(6, 6, 0));
+    }
+
+    @Test
     void aReadAndACommitMergeToTheSameKnowledgeInEitherOrderAndCountsNeverGoBack() {
         RecentHours other = new RecentHours(nanos::get, TTL);
         HourlyCounts read = new HourlyCounts(10, 4, 6);
