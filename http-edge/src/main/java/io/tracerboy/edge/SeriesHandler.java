@@ -6,6 +6,7 @@ import io.tracerboy.ingest.SeriesQuery;
 import io.tracerboy.storage.HourlySeries;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,6 +15,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
@@ -64,7 +66,7 @@ final class SeriesHandler implements HttpHandler {
             Replies.unavailable(exchange, 1, AnalyticsQueryHandler.UNREACHABLE);
             return;
         }
-        boolean csv = accepts(exchange, "text/csv");
+        boolean csv = wantsCsv(exchange);
         long exactMaxPairs = query.exactAsked() ? HourlySeries.EXACT_MAX_PAIRS_ASKED : HourlySeries.EXACT_MAX_PAIRS;
         HourlySeries.Series known = series.readIfInMemory(query.boundariesMs(), millisClock.getAsLong(), exactMaxPairs);
         if (known != null) {
@@ -118,14 +120,44 @@ final class SeriesHandler implements HttpHandler {
     private record Answer(HourlySeries.Series series, ByteBuffer body) {
     }
 
-    private static boolean accepts(HttpServerExchange exchange, String type) {
-        for (String accept : exchange.getRequestHeaders().get(Headers.ACCEPT) == null ? new String[0]
-                : exchange.getRequestHeaders().get(Headers.ACCEPT).toArray()) {
-            if (accept.contains(type)) {
-                return true;
+    /**
+     * Whether the client asks for CSV: {@code text/csv} in {@code Accept} with a q-value above 0 and not below
+     * {@code application/json}'s (JSON is the default, also for {@code *}{@code /*}).
+     */
+    static boolean wantsCsv(HttpServerExchange exchange) {
+        HeaderValues accept = exchange.getRequestHeaders().get(Headers.ACCEPT);
+        if (accept == null) {
+            return false;
+        }
+        double csv = 0;
+        double json = 0;
+        for (String value : accept) {
+            for (String range : value.split(",")) {
+                String[] parts = range.split(";");
+                String type = parts[0].trim().toLowerCase(Locale.ROOT);
+                if (type.equals("text/csv")) {
+                    csv = Math.max(csv, q(parts));
+                } else if (type.equals("application/json")) {
+                    json = Math.max(json, q(parts));
+                }
             }
         }
-        return false;
+        return csv > 0 && csv >= json;
+    }
+
+    /** A media range's q-value: 1 unless given; 0 when it cannot be read. */
+    private static double q(String[] parts) {
+        for (int i = 1; i < parts.length; i++) {
+            String parameter = parts[i].trim();
+            if (parameter.startsWith("q=") || parameter.startsWith("Q=")) {
+                try {
+                    return Double.parseDouble(parameter.substring(2).trim());
+                } catch (NumberFormatException unreadable) {
+                    return 0;
+                }
+            }
+        }
+        return 1;
     }
 
     /** The JSON answer: the query as understood, every bucket, the total. */

@@ -173,6 +173,26 @@ class SeriesIT {
     }
 
     @Test
+    void csvOnlyWhenAcceptedAndNotRefusedOrOutweighedByJson() throws Exception {
+        String day = "/analytics/series?from=" + (Hours.startMs(NOW_MS) - 2 * Hours.HOUR_MS) + "&to=" + NOW_MS;
+        Map<String, String> expected = Map.of(
+                "text/csv", "text/csv; charset=utf-8",
+                "text/csv;q=0, application/json", "application/json",
+                "application/json;q=0.5, text/csv", "text/csv; charset=utf-8",
+                "text/csv;q=0.4, application/json", "application/json",
+                "TEXT/CSV; q=0.9", "text/csv; charset=utf-8",
+                "*/*", "application/json",
+                "text/csv;q=nonsense", "application/json");
+        for (Map.Entry<String, String> accept : expected.entrySet()) {
+            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + day))
+                    .header("Accept", accept.getKey()).timeout(Duration.ofSeconds(30)).build();
+            HttpResponse<String> response = TestServers.http.send(request, HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().firstValue("Content-Type")).as(accept.getKey()).hasValue(accept.getValue());
+        }
+    }
+
+    @Test
     void jsonIsTheDefaultAndLabelsItsFigures() throws Exception {
         long hourMs = FIRST_HOUR_MS + 3 * Hours.HOUR_MS; // an empty hour, then a full one
         HttpResponse<String> response = send(server, "GET", "/analytics/series?from=" + hourMs + "&to="

@@ -9,6 +9,7 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -92,10 +93,15 @@ public record SeriesQuery(Interval interval, ZoneId zone, long[] boundariesMs, b
             throw tooMany("day", MAX_DAY_BUCKETS, count, fromMs, toText);
         }
         long[] boundaries = new long[(int) count + 1];
+        int n = 0;
         for (int i = 0; i < boundaries.length; i++) {
-            boundaries[i] = first.plusDays(i).atStartOfDay(zone).toInstant().toEpochMilli();
+            long startMs = first.plusDays(i).atStartOfDay(zone).toInstant().toEpochMilli();
+            // A day the zone skipped (Pacific/Apia's 2011-12-30) starts where the next does: it has no bucket.
+            if (n == 0 || startMs != boundaries[n - 1]) {
+                boundaries[n++] = startMs;
+            }
         }
-        return boundaries;
+        return n == boundaries.length ? boundaries : Arrays.copyOf(boundaries, n);
     }
 
     private static InvalidRequestException tooMany(String unit, int max, long count, long fromMs, String toText) {
